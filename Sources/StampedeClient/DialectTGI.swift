@@ -1,0 +1,54 @@
+import Foundation
+import StampedeCore
+
+/// Hugging Face Text Generation Inference, `POST /generate_stream`.
+///
+/// Body: `{"inputs": prompt, "parameters": {"max_new_tokens": N, "details": true}}`. TGI has no
+/// top-level options, so `extraBody`'s keys are merged into `parameters` (its keys win), e.g.
+/// `--extra-body '{"temperature": 0.5}'` sends `"parameters": {"temperature": 0.5, …}`.
+///
+/// Every event is `{"index", "token": {"id", "text", "logprob", "special"}, "generated_text", "details"}`.
+/// A token with `special == false` is a token-bearing chunk (special tokens such as EOS are not output
+/// text). The final event (non-null `generated_text` or `details`) also carries the last token; it
+/// ends the request at once, and its `details.generated_tokens` is the output count.
+/// Errors arrive as `{"error": "…", "error_type": "…"}`.
+public struct TGIDialect: Dialect {
+    public init() {}
+
+    public var api: APIDialect { .tgi }
+    public var endMarker: String { "the final event" }
+
+    public func requestBody(model: String, prompt: String, maxTokens: Int, extraBody: JSONValue?) -> JSONValue {
+        .object([
+            "inputs": .string(prompt),
+            "parameters": DialectSupport.merge([
+                "max_new_tokens": .number(Double(maxTokens)),
+                "details": .bool(true),
+            ], extraBody),
+        ])
+    }
+
+    public func interpret(_ event: SSEEvent) -> DialectEvent {
+        switch DialectSupport.prepare(event) {
+        case .answer(let answer):
+            return answer
+        case .object(let object):
+            var chunk = StreamChunk()
+            if let token = object["token"] as? [String: Any] {
+                let special = token["special"] as? Bool ?? false
+                if !special {
+                    chunk.answer = DialectSupport.string(token["text"])
+                    chunk.isToken = true
+                    chunk.isAnswerToken = true
+                }
+            }
+            let details = object["details"] as? [String: Any]
+            if let details {
+                chunk.generatedTokens = DialectSupport.int(details["generated_tokens"])
+                if let reason = details["finish_reason"] as? String, !reason.isEmpty { chunk.finishReason = reason }
+            }
+            chunk.isFinal = object["generated_text"] is String || details != nil
+            return .chunk(chunk)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import StampedeCore
+
+/// Turns HTTP statuses, error bodies and transport errors into an `ErrorClass` and a short message,
+/// and keeps the API key out of every message.
+public enum ErrorClassifier {
+    /// Where in the exchange a transport error happened.
+    public enum Phase: Sendable {
+        /// Before the response head arrived (connecting, sending, waiting).
+        case beforeHead
+        /// While the body streamed.
+        case body
+    }
+
+    /// At most this many bytes of an error body are read.
+    public static let errorBodyLimit = 4096
+
+    /// The class and message of a non-2xx response: `HTTP 503: <excerpt>`, where the excerpt is the
+    /// error message when the body is JSON (`error.message`, `error`, `message` or `detail`), else the
+    /// first ~200 characters of the body, or the reason phrase when the body is empty.
+    public static func httpError(status: Int, body: some Collection<UInt8>) -> (ErrorClass, String) {
+        (ErrorClass.forStatus(status), "HTTP \(status): \(bodyExcerpt(body, status: status))")
+    }
+
+    /// A one-line description of an error body (see `httpError`).
+    static func bodyExcerpt(_ body: some Collection<UInt8>, status: Int) -> String {
+        let text = String(decoding: body.prefix(errorBodyLimit), as: UTF8.self)
+        if let object = DialectSupport.parseObject(text) {
+            if let message = DialectSupport.errorMessage(in: object) ?? object["message"] as? String
+                ?? object["detail"] as? String {
+                return DialectSupport.excerpt(message)
+            }
+            return DialectSupport.compactJSON(object)
+        }
+        let excerpt = DialectSupport.excerpt(text)
+        return excerpt.isEmpty ? HTTPResponseStatus(statusCode: status).reasonPhrase : excerpt
+    }
+
+    /// The class and message of an error thrown by AsyncHTTPClient or SwiftNIO.
+    ///
+    /// Before the head: timeouts are `.timeout`; a connection closed by the server is `.streamError`;
+    /// an unparsable response is `.malformed`; everything else (refused, unreachable, DNS, TLS,
+    /// connect timeout) is `.connect`. In the body: timeouts are `.timeout`, an unparsable response is
+    /// `.malformed`, everything else broke the stream (`.streamError`).
+    public static func transport(_ error: any Error, phase: Phase) -> (ErrorClass, String) {
+        let description = describe(error)
+        if let clientError = error as? HTTPClientError {
+            switch clientError {
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                return (.timeout, "timed out (\(description))")
+            case .connectTimeout, .tlsHandshakeTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout,
+                 .getConnectionFromPoolTimeout:
+                return (.connect, "connect failed: \(description)")
+            case .remoteConnectionClosed:
+                return (.streamError, phase == .beforeHead
+                    ? "connection closed before the response head" : "connection closed mid-stream")
+            default:
+                break
+            }
+        }
+        if error is HTTPParserError {
+            return (.malformed, "unparsable HTTP response: \(description)")
+        }
+        if let channelError = error as? ChannelError {
+            switch channelError {
+            case .connectTimeout:
+                return (.connect, "connect failed: \(description)")
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .inputClosed, .outputClosed:
+                return (.streamError, phase == .beforeHead
+                    ? "connection closed before the response head (\(description))"
+                    : "connection closed mid-stream (\(description))")
+            default:
+                break
+            }
+        }
+        switch phase {
+        case .beforeHead:
+            return (.connect, "connect failed: \(description)")
+        case .body:
+            return (.streamError, "stream broke: \(description)")
+        }
+    }
+
+    /// `message` with every occurrence of `apiKey` replaced by `***`.
+    public static func redact(_ message: String, apiKey: String?) -> String {
+        guard let apiKey, !apiKey.isEmpty, message.contains(apiKey) else { return message }
+        return message.replacingOccurrences(of: apiKey, with: "***")
+    }
+
+    static func describe(_ error: any Error) -> String {
+        DialectSupport.excerpt(String(describing: error))
+    }
+}

@@ -1,0 +1,182 @@
+import NIOCore
+
+/// One dispatched server-sent event.
+public struct SSEEvent: Sendable, Equatable {
+    /// The `event:` field of this event; nil when none was given (the spec's default type, "message").
+    public var event: String?
+    /// The `data:` lines of the event, joined with `\n`.
+    public var data: String
+    /// The last event ID in effect when the event was dispatched. Per the spec it persists from
+    /// one event to the next until another `id:` field changes it; nil until one was seen.
+    public var id: String?
+
+    public init(event: String? = nil, data: String, id: String? = nil) {
+        self.event = event
+        self.data = data
+        self.id = id
+    }
+}
+
+/// Incremental `text/event-stream` parser following the WHATWG rules
+/// (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
+///
+/// - Lines end with CRLF, LF or CR. A CR at the end of one read followed by an LF at the start of
+///   the next is one line end.
+/// - `field:value`, where one space after the colon is dropped; a line without a colon is a field
+///   with an empty value; a line that starts with a colon is a comment.
+/// - `data` appends the value and `\n` to the data buffer; `event` sets the type; `id` sets the last
+///   event ID (unless it contains U+0000); `retry` and unknown fields are ignored.
+/// - An empty line dispatches the event, unless no `data` field was seen since the last dispatch.
+/// - A UTF-8 byte order mark at the very start of the stream is skipped.
+///
+/// Bytes are buffered and only whole lines are decoded, so a UTF-8 sequence split across reads
+/// decodes correctly; invalid UTF-8 becomes U+FFFD, as the spec's decoder does. Field names are
+/// matched on bytes and the data is turned into a `String` once per event, not once per byte.
+public struct SSEParser: Sendable {
+    /// Bytes of the current line that arrived in earlier reads.
+    private var partialLine: [UInt8] = []
+    /// The previous byte was a CR, so an LF right after it (even in the next read) ends nothing.
+    private var lastWasCR = false
+    /// Whether the start of the stream (and a possible byte order mark) is still ahead.
+    private var atStreamStart = true
+    private var dataBuffer: [UInt8] = []
+    private var eventType: String?
+    private var lastEventID: String?
+
+    public init() {}
+
+    /// True when bytes were fed that have not yet formed a dispatched event: an unterminated line or
+    /// an event without its closing empty line. `finish()` discards them.
+    public var hasPendingInput: Bool { !partialLine.isEmpty || !dataBuffer.isEmpty }
+
+    /// Feeds the next bytes of the stream; returns the events they complete, in order.
+    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [SSEEvent] {
+        var events: [SSEEvent] = []
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            self.scan(UnsafeRawBufferPointer(buffer), into: &events)
+        }
+        if handled == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBytes { self.scan($0, into: &events) }
+        }
+        return events
+    }
+
+    /// Feeds the readable bytes of `buffer` (it is not consumed).
+    public mutating func feed(_ buffer: ByteBuffer) -> [SSEEvent] {
+        var events: [SSEEvent] = []
+        buffer.withUnsafeReadableBytes { self.scan($0, into: &events) }
+        return events
+    }
+
+    /// The end of the stream. Per the spec, an unterminated line and an event that was not closed by
+    /// an empty line are discarded, so this returns no events; it resets the parser for reuse.
+    /// Check `hasPendingInput` first to learn whether anything was discarded.
+    public mutating func finish() -> [SSEEvent] {
+        partialLine.removeAll()
+        dataBuffer.removeAll()
+        eventType = nil
+        lastEventID = nil
+        lastWasCR = false
+        atStreamStart = true
+        return []
+    }
+
+    // MARK: - Scanning
+
+    private static let lf: UInt8 = 0x0A
+    private static let cr: UInt8 = 0x0D
+    private static let colon: UInt8 = 0x3A
+    private static let space: UInt8 = 0x20
+
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
+        let count = bytes.count
+        var index = 0
+        if lastWasCR, count > 0 {
+            lastWasCR = false
+            if bytes[0] == Self.lf { index = 1 }
+        }
+        var lineStart = index
+        while index < count {
+            let byte = bytes[index]
+            if byte == Self.lf || byte == Self.cr {
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index])
+                if partialLine.isEmpty {
+                    processLine(slice, into: &events)
+                } else {
+                    partialLine.append(contentsOf: slice)
+                    let line = partialLine
+                    partialLine.removeAll(keepingCapacity: true)
+                    line.withUnsafeBytes { processLine($0, into: &events) }
+                }
+                index += 1
+                if byte == Self.cr {
+                    if index < count {
+                        if bytes[index] == Self.lf { index += 1 }
+                    } else {
+                        lastWasCR = true
+                    }
+                }
+                lineStart = index
+            } else {
+                index += 1
+            }
+        }
+        if lineStart < count {
+            partialLine.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<count]))
+        }
+    }
+
+    private mutating func processLine(_ rawLine: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
+        var line = rawLine
+        if atStreamStart {
+            atStreamStart = false
+            if line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF {
+                line = UnsafeRawBufferPointer(rebasing: line[3...])
+            }
+        }
+        if line.isEmpty {
+            dispatch(into: &events)
+            return
+        }
+        if line[0] == Self.colon { return }  // comment
+
+        var nameEnd = line.count
+        var valueStart = line.count
+        if let colonIndex = line.firstIndex(of: Self.colon) {
+            nameEnd = colonIndex
+            valueStart = colonIndex + 1
+            if valueStart < line.count, line[valueStart] == Self.space { valueStart += 1 }
+        }
+        let name = UnsafeRawBufferPointer(rebasing: line[0..<nameEnd])
+        let value = UnsafeRawBufferPointer(rebasing: line[valueStart...])
+
+        if Self.equals(name, "data") {
+            dataBuffer.append(contentsOf: value)
+            dataBuffer.append(Self.lf)
+        } else if Self.equals(name, "event") {
+            eventType = String(decoding: value, as: UTF8.self)
+        } else if Self.equals(name, "id") {
+            if !value.contains(0) { lastEventID = String(decoding: value, as: UTF8.self) }
+        }
+        // `retry` and unknown fields are ignored.
+    }
+
+    private mutating func dispatch(into events: inout [SSEEvent]) {
+        guard !dataBuffer.isEmpty else {
+            eventType = nil
+            return
+        }
+        let data = dataBuffer.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0.dropLast()), as: UTF8.self) }
+        let type = (eventType?.isEmpty ?? true) ? nil : eventType
+        events.append(SSEEvent(event: type, data: data, id: lastEventID))
+        dataBuffer.removeAll(keepingCapacity: true)
+        eventType = nil
+    }
+
+    private static func equals(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        let expected = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return bytes.elementsEqual(expected)
+    }
+}

@@ -1,0 +1,195 @@
+import NIOCore
+import StampedeCore
+
+/// Folds one response into a `RequestRecord`: the head, each read of the body with its arrival time,
+/// then the end of the body or a failure. It does no I/O: `StreamingClient` drives it from the
+/// network, tests drive it with canned bytes and times.
+struct StreamSession: Sendable {
+    enum State: Sendable, Equatable {
+        /// Still reading.
+        case open
+        /// The stream ended well (`[DONE]`, TGI's final event, or the body ended after a finish reason).
+        case completed
+        /// The request failed; `record.errorClass` says why.
+        case failed
+    }
+
+    /// How the body is read, decided by the head.
+    private enum BodyMode: Sendable {
+        /// A 2xx event stream: parse it.
+        case events
+        /// A non-2xx status: keep up to 4 KiB of the body for the message.
+        case httpError(Int)
+        /// A 2xx JSON body: the server did not stream. Keep up to 4 KiB for the message.
+        case notAStream(String)
+    }
+
+    let dialect: any Dialect
+    let expectedNumber: Int?
+    private(set) var record: RequestRecord
+    private(set) var state: State = .open
+    private var mode: BodyMode = .events
+    private var parser = SSEParser()
+    /// The first bytes of the body: the excerpt for error statuses and bodies that are not a stream.
+    private var leadingBytes: [UInt8] = []
+    private var eventsSeen = 0
+    private var tokenChunks = 0
+    private var usage: TokenUsage?
+    private var generatedTokens: Int?
+    private var sawFinishReason = false
+    private var answerText = ""
+
+    init(request: PlannedRequest, dialect: any Dialect, scheduledNs: Int64, sendNs: Int64) {
+        self.dialect = dialect
+        self.expectedNumber = request.expectedNumber
+        self.record = RequestRecord(scheduledNs: scheduledNs, sendNs: sendNs, endNs: sendNs,
+                                    inputTokensEstimate: request.inputTokensEstimate,
+                                    inputTokens: request.inputTokensEstimate,
+                                    requestedOutputTokens: request.maxTokens)
+    }
+
+    /// The response head arrived.
+    mutating func receivedHead(status: Int, contentType: String?, at now: Int64) {
+        record.status = status
+        record.firstByteNs = now
+        isDeclaredEventStream = contentType?.lowercased().contains("event-stream") ?? false
+        if !(200...299).contains(status) {
+            mode = .httpError(status)
+        } else if let contentType, contentType.lowercased().contains("json") {
+            mode = .notAStream(contentType)
+        }
+    }
+
+    /// Takes one read of the body, all of it arrived at `now`. Returns true when the request has
+    /// ended and reading should stop.
+    mutating func receive(_ buffer: ByteBuffer, at now: Int64) -> Bool {
+        guard state == .open else { return true }
+        switch mode {
+        case .events:
+            if eventsSeen == 0, leadingBytes.count < 256 {
+                leadingBytes.append(contentsOf: buffer.readableBytesView.prefix(256 - leadingBytes.count))
+            }
+            return handle(parser.feed(buffer), at: now)
+        case .httpError, .notAStream:
+            leadingBytes.append(contentsOf: buffer.readableBytesView.prefix(ErrorClassifier.errorBodyLimit - leadingBytes.count))
+            if leadingBytes.count >= ErrorClassifier.errorBodyLimit {
+                bodyEnded(at: now)
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Takes one read given as bytes (tests).
+    mutating func receive(_ bytes: some Sequence<UInt8>, at now: Int64) -> Bool {
+        receive(ByteBuffer(bytes: Array(bytes)), at: now)
+    }
+
+    private mutating func handle(_ events: [SSEEvent], at now: Int64) -> Bool {
+        for event in events {
+            eventsSeen += 1
+            switch dialect.interpret(event) {
+            case .ignored:
+                continue
+            case .done:
+                complete(at: now)
+                return true
+            case .error(let message):
+                fail(.streamError, message, at: now)
+                return true
+            case .malformed(let message):
+                fail(.malformed, message, at: now)
+                return true
+            case .chunk(let chunk):
+                if chunk.isToken {
+                    tokenChunks += 1
+                    record.tokenChunkNs.append(now)
+                    if record.firstTokenNs == nil { record.firstTokenNs = now }
+                }
+                if chunk.isAnswerToken, record.firstAnswerTokenNs == nil { record.firstAnswerTokenNs = now }
+                if expectedNumber != nil, !chunk.answer.isEmpty { answerText += chunk.answer }
+                if let chunkUsage = chunk.usage { usage = chunkUsage }
+                if let generated = chunk.generatedTokens { generatedTokens = generated }
+                if chunk.finishReason != nil { sawFinishReason = true }
+                if chunk.isFinal {
+                    complete(at: now)
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    /// The body ended cleanly at `now` (the server finished the response).
+    ///
+    /// An event stream that ends without its end marker still succeeds when a finish reason was seen
+    /// (some servers omit `[DONE]`); otherwise it is a `.streamError`. Per the SSE spec an event not
+    /// closed by an empty line is discarded; the message says so.
+    mutating func bodyEnded(at now: Int64) {
+        guard state == .open else { return }
+        switch mode {
+        case .httpError(let status):
+            let (errorClass, message) = ErrorClassifier.httpError(status: status, body: leadingBytes)
+            fail(errorClass, message, at: now)
+        case .notAStream(let contentType):
+            let excerpt = ErrorClassifier.bodyExcerpt(leadingBytes, status: record.status ?? 200)
+            fail(.malformed, "expected an event stream, got \(contentType): \(excerpt)", at: now)
+        case .events:
+            let discarded = parser.hasPendingInput
+            _ = parser.finish()
+            if sawFinishReason {
+                complete(at: now)
+            } else if eventsSeen == 0 && !isDeclaredEventStream {
+                let excerpt = DialectSupport.excerpt(String(decoding: leadingBytes, as: UTF8.self))
+                fail(.malformed, "response is not an event stream: \(excerpt.isEmpty ? "empty body" : excerpt)", at: now)
+            } else {
+                let suffix = discarded ? " (an unterminated event was discarded)" : ""
+                fail(.streamError, "stream ended before \(dialect.endMarker)\(suffix)", at: now)
+            }
+        }
+    }
+
+    /// From the `Content-Type` header: an event stream that ends without events is a broken stream,
+    /// a body of another type without events is not a stream at all.
+    private var isDeclaredEventStream = false
+
+    mutating func complete(at now: Int64) {
+        guard state == .open else { return }
+        state = .completed
+        record.endNs = now
+    }
+
+    /// Marks the request failed at `now`, unless it already ended.
+    mutating func fail(_ errorClass: ErrorClass, _ message: String, at now: Int64) {
+        guard state == .open else { return }
+        state = .failed
+        record.errorClass = errorClass
+        record.errorMessage = message
+        record.endNs = now
+    }
+
+    /// The finished record: token counts and their source, correctness, and the API key redacted.
+    func finalRecord(redacting apiKey: String?) -> RequestRecord {
+        var result = record
+        if let completion = usage?.completionTokens {
+            result.outputTokens = completion
+            result.inputTokens = usage?.promptTokens ?? record.inputTokensEstimate
+            result.tokenSource = .usage
+        } else if let generatedTokens {
+            result.outputTokens = generatedTokens
+            result.inputTokens = record.inputTokensEstimate
+            result.tokenSource = .tgiDetails
+        } else {
+            result.outputTokens = tokenChunks
+            result.inputTokens = record.inputTokensEstimate
+            result.tokenSource = .chunks
+        }
+        if let expectedNumber, state == .completed {
+            result.correct = CorrectnessCheck.passes(reply: answerText, expected: expectedNumber)
+        }
+        if let message = result.errorMessage {
+            result.errorMessage = ErrorClassifier.redact(message, apiKey: apiKey)
+        }
+        return result
+    }
+}

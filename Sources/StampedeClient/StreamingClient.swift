@@ -1,0 +1,195 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import StampedeCore
+
+/// Sends streamed completion requests to one target and turns each into a `RequestRecord`.
+///
+/// Connections: AsyncHTTPClient's pool keeps up to `maxConnections` HTTP/1.1 connections per host
+/// (HTTP/2 over TLS when the server offers it). A refused connection fails its request at once as
+/// `.connect` instead of being retried in the background (peers such as vLLM's benchmark and LLMPerf
+/// report it the same way). Redirects are not followed: a 3xx is recorded as the status it is.
+///
+/// Ending at `[DONE]`: the request's `endNs` is the arrival time of the `[DONE]` (or TGI final) event
+/// and no later event is parsed. The rest of the response is normally just the chunked-encoding
+/// terminator, already in flight; the client reads it for at most `drainGrace` so that the connection
+/// goes back to the pool for the next request (dropping an unfinished response makes AsyncHTTPClient
+/// close the connection, and a fresh TCP/TLS handshake would then inflate the next request's TTFT).
+/// A server that keeps the response open after `[DONE]` costs at most `drainGrace` and that connection.
+///
+/// Call `shutdown()` before the last reference goes away: AsyncHTTPClient requires it.
+public final class StreamingClient: Sendable {
+    public let config: ClientConfig
+    /// After the end marker, how long the rest of the response may take before it is abandoned.
+    public static let drainGrace: Duration = .milliseconds(100)
+
+    private let http: HTTPClient
+    private let dialect: any Dialect
+    private let url: String
+    private let headers: HTTPHeaders
+
+    public init(config: ClientConfig) {
+        self.config = config
+        self.dialect = config.api.dialect
+        self.url = config.requestURL
+
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Accept", value: "text/event-stream")
+        if let apiKey = config.apiKey, !apiKey.isEmpty {
+            headers.add(name: "Authorization", value: "Bearer \(apiKey)")
+        }
+        self.headers = headers
+
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, config.maxConnections)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        let requestTimeout = TimeAmount.nanoseconds(max(1, config.requestTimeout.nanoseconds))
+        configuration.timeout.connect = min(.seconds(10), requestTimeout)
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Closes the connections. The client cannot be used afterwards.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    /// Sends one request and streams it to the end. Never throws: failures become
+    /// `record.errorClass` / `errorMessage` / `status`.
+    ///
+    /// Times are nanoseconds since `epoch`; `scheduledNs` is copied into the record and `sendNs` is
+    /// taken just before sending. `id`, `user`, `worker` and `stage` are left at their defaults.
+    /// Each read of the body is timestamped once, and every token chunk in it gets that time.
+    ///
+    /// If the calling task is cancelled the request stops promptly and the record it returns
+    /// (`.streamError`, "cancelled") is meant to be discarded. `record.correct` is set on
+    /// requests that succeeded when `expectedNumber` is set.
+    public func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
+        let httpRequest = makeRequest(request)
+
+        let clock = ContinuousClock()
+        let sendInstant = clock.now
+        let deadline = sendInstant.advanced(by: config.requestTimeout)
+        let session = StreamSession(request: request, dialect: dialect, scheduledNs: scheduledNs,
+                                    sendNs: Self.nanoseconds(sendInstant, since: epoch))
+        let timeout = config.requestTimeout
+
+        let finished = await withTaskGroup(of: Outcome.self) { group in
+            group.addTask { .session(await self.exchange(httpRequest, session, deadline: deadline, epoch: epoch)) }
+            group.addTask {
+                do {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    return .deadline
+                } catch {
+                    return .cancelled
+                }
+            }
+            var result = session
+            var timedOut = false
+            while let outcome = await group.next() {
+                switch outcome {
+                case .session(let done):
+                    result = done
+                    group.cancelAll()
+                case .deadline:
+                    timedOut = true
+                    group.cancelAll()
+                case .cancelled:
+                    break
+                }
+            }
+            // `fail` only applies to a request that had not ended when the exchange was interrupted.
+            let now = Self.nanoseconds(clock.now, since: epoch)
+            if timedOut {
+                result.fail(.timeout, "request timed out after \(timeout.shortLabel)", at: now)
+            } else {
+                result.fail(.streamError, "cancelled", at: now)
+            }
+            return result
+        }
+        return finished.finalRecord(redacting: config.apiKey)
+    }
+
+    /// The HTTP request for `request`: URL, headers and the dialect's JSON body.
+    func makeRequest(_ request: PlannedRequest) -> HTTPClientRequest {
+        var httpRequest = HTTPClientRequest(url: url)
+        httpRequest.method = .POST
+        httpRequest.headers = headers
+        let body = dialect.requestBody(model: config.model, prompt: request.prompt, maxTokens: request.maxTokens,
+                                       extraBody: config.extraBody)
+        httpRequest.body = .bytes(ByteBuffer(bytes: DialectSupport.encode(body)))
+        return httpRequest
+    }
+
+    private enum Outcome: Sendable {
+        case session(StreamSession)
+        case deadline
+        case cancelled
+    }
+
+    /// The network part of `execute`. When it is interrupted by cancellation (the timeout or the
+    /// caller) it returns the session still open and `execute` records why.
+    private func exchange(_ request: HTTPClientRequest, _ start: StreamSession, deadline: ContinuousClock.Instant,
+                          epoch: ContinuousClock.Instant) async -> StreamSession {
+        var session = start
+        let clock = ContinuousClock()
+        let response: HTTPClientResponse
+        do {
+            let remaining = clock.now.duration(to: deadline)
+            response = try await http.execute(request, deadline: .now() + .nanoseconds(remaining.nanoseconds))
+        } catch {
+            if !Task.isCancelled {
+                let (errorClass, message) = ErrorClassifier.transport(error, phase: .beforeHead)
+                session.fail(errorClass, message, at: Self.nanoseconds(clock.now, since: epoch))
+            }
+            return session
+        }
+        session.receivedHead(status: Int(response.status.code), contentType: response.headers.first(name: "content-type"),
+                             at: Self.nanoseconds(clock.now, since: epoch))
+
+        var iterator = response.body.makeAsyncIterator()
+        var stoppedEarly = false
+        do {
+            while let buffer = try await iterator.next() {
+                if session.receive(buffer, at: Self.nanoseconds(clock.now, since: epoch)) {
+                    stoppedEarly = true
+                    break
+                }
+            }
+            if !stoppedEarly { session.bodyEnded(at: Self.nanoseconds(clock.now, since: epoch)) }
+        } catch {
+            if !Task.isCancelled {
+                let (errorClass, message) = ErrorClassifier.transport(error, phase: .body)
+                session.fail(errorClass, message, at: Self.nanoseconds(clock.now, since: epoch))
+            }
+            return session
+        }
+        if stoppedEarly, session.state == .completed {
+            await drain(iterator, grace: Self.drainGrace)
+        }
+        return session
+    }
+
+    /// Reads what is left of a response for at most `grace`, so that a finished response returns its
+    /// connection to the pool instead of being cancelled. The iterator moves into a task of its own
+    /// (cancelled by an event-loop timer after `grace`, or with the caller).
+    private func drain(_ iterator: sending HTTPClientResponse.Body.AsyncIterator, grace: Duration) async {
+        let drainer = Task {
+            var rest = iterator
+            while let _ = try? await rest.next() {}
+        }
+        let timer = http.eventLoopGroup.any().scheduleTask(in: .nanoseconds(grace.nanoseconds)) { drainer.cancel() }
+        await withTaskCancellationHandler {
+            await drainer.value
+        } onCancel: {
+            drainer.cancel()
+        }
+        timer.cancel()
+    }
+
+    static func nanoseconds(_ instant: ContinuousClock.Instant, since epoch: ContinuousClock.Instant) -> Int64 {
+        (instant - epoch).nanoseconds
+    }
+}

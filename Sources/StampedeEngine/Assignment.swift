@@ -1,0 +1,68 @@
+import StampedeCore
+
+/// What a coordinator tells one worker at the start of a run.
+public struct WorkerAssignment: Codable, Sendable, Equatable {
+    public var runId: String
+    /// Increases with every change of this worker's share; older generations are ignored.
+    public var generation: Int
+    public var scenario: Scenario
+    public var share: WorkerShare
+    /// Run-clock time (ns) at which the worker's load starts: the worker sleeps until then.
+    public var startAtNs: Int64
+
+    public init(runId: String, generation: Int, scenario: Scenario, share: WorkerShare, startAtNs: Int64 = 0) {
+        self.runId = runId
+        self.generation = generation
+        self.scenario = scenario
+        self.share = share
+        self.startAtNs = startAtNs
+    }
+}
+
+/// One worker's part of the load.
+public struct WorkerShare: Codable, Sendable, Equatable {
+    /// Users this worker runs.
+    public var users: Int
+    /// This worker's part of the global spawn rate, users per second.
+    public var spawnRate: Double
+    /// Global index of this worker's first user: user `k` on this worker is user `userBase + k` of the
+    /// run, which seeds its prompts, so a split across workers draws the same prompts as one process.
+    public var userBase: Int
+    /// Requests this worker may send in the whole run (nil: unlimited).
+    public var requestBudget: Int?
+    /// Current stage index.
+    public var stage: Int
+
+    public init(users: Int, spawnRate: Double, userBase: Int = 0, requestBudget: Int? = nil, stage: Int = 0) {
+        self.users = users
+        self.spawnRate = spawnRate
+        self.userBase = userBase
+        self.requestBudget = requestBudget
+        self.stage = stage
+    }
+}
+
+/// How work is split over workers. Pure functions, unit-tested.
+public enum Dispatch {
+    /// Splits `total` over `count` workers as evenly as possible; earlier workers get the remainder
+    /// (10 over 3 is 4, 3, 3).
+    public static func split(_ total: Int, over count: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        let base = total / count
+        let remainder = total % count
+        return (0..<count).map { base + ($0 < remainder ? 1 : 0) }
+    }
+
+    /// Shares for the given workers (in join order): users split evenly; spawn rate in proportion
+    /// to users, summing to `spawnRate`; budgets split like users.
+    public static func shares(users: Int, spawnRate: Double, requestBudget: Int?, workers: Int, stage: Int = 0) -> [WorkerShare] {
+        let userSplit = split(users, over: workers)
+        let budgetSplit = requestBudget.map { split($0, over: workers) }
+        var base = 0
+        return userSplit.enumerated().map { index, count in
+            defer { base += count }
+            let rate = users > 0 ? spawnRate * Double(count) / Double(users) : 0
+            return WorkerShare(users: count, spawnRate: rate, userBase: base, requestBudget: budgetSplit?[index], stage: stage)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+/// One point of the 1-second time series.
+public struct IntervalPoint: Codable, Sendable, Equatable {
+    public var interval: Int
+    /// Interval start, seconds on the run clock.
+    public var startSeconds: Double
+    public var users: Int
+    public var inFlight: Int
+    public var finished: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var throttled: Int
+    public var inputTokens: Int
+    public var outputTokens: Int
+    /// Latency quantiles of the requests that finished in this interval, seconds, keyed "ttft_p50", "e2e_p90", …
+    public var latency: [String: Double]
+
+    public var requestsPerSecond: Double { Double(finished) }
+    public var outputTokensPerSecond: Double { Double(outputTokens) }
+}
+
+/// Merges worker deltas into run totals, per-stage totals, per-worker totals and a time series.
+/// A value type: the coordinator owns one and serialises access to it.
+public struct MetricsAggregator: Sendable {
+    public struct WorkerTally: Sendable, Equatable {
+        public var lastSeq: UInt64?
+        public var counters = Counters()
+        public var users = 0
+        public var inFlight = 0
+        public var exhausted = false
+        public var finalReceived = false
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case applied
+        /// A seq at or below one already applied: ignored, so nothing is counted twice.
+        case duplicate
+    }
+
+    public let intervalNs: Int64
+    public private(set) var total = MetricSet()
+    public private(set) var stages: [Int: MetricSet] = [:]
+    public private(set) var workers: [String: WorkerTally] = [:]
+    private var open: [Int: (set: MetricSet, users: [String: Int], inFlight: [String: Int])] = [:]
+    private var closed: [Int: IntervalPoint] = [:]
+
+    public init(intervalNs: Int64 = 1_000_000_000) {
+        self.intervalNs = intervalNs
+    }
+
+    @discardableResult
+    public mutating func apply(_ delta: IntervalDelta) -> Outcome {
+        var tally = workers[delta.worker] ?? WorkerTally()
+        if let last = tally.lastSeq, delta.seq <= last { return .duplicate }
+        tally.lastSeq = delta.seq
+        tally.users = delta.users
+        tally.inFlight = delta.inFlight
+        tally.exhausted = delta.exhausted
+        tally.finalReceived = tally.finalReceived || delta.final
+        let merged = delta.merged
+        tally.counters.add(merged.counters)
+        workers[delta.worker] = tally
+        total.add(merged)
+        for (stage, set) in delta.stages { stages[stage, default: MetricSet()].add(set) }
+
+        if var point = closed[delta.interval] {
+            // Late delta for an interval already reduced: counters still count; quantiles stay as they were.
+            let c = merged.counters
+            point.finished += c.finished
+            point.succeeded += c.succeeded
+            point.failed += c.failed
+            point.throttled += c.throttled
+            point.inputTokens += c.inputTokens
+            point.outputTokens += c.outputTokens
+            closed[delta.interval] = point
+        } else {
+            var entry = open[delta.interval] ?? (MetricSet(), [:], [:])
+            entry.set.add(merged)
+            entry.users[delta.worker] = delta.users
+            entry.inFlight[delta.worker] = delta.inFlight
+            open[delta.interval] = entry
+        }
+        return .applied
+    }
+
+    /// Marks a worker as gone: its totals stay, it no longer counts as running users.
+    public mutating func forget(worker: String) {
+        workers[worker]?.users = 0
+        workers[worker]?.inFlight = 0
+    }
+
+    /// Reduces every open interval below `interval` to its point and drops its histograms.
+    public mutating func close(intervalsBefore interval: Int) {
+        for index in open.keys where index < interval {
+            let entry = open.removeValue(forKey: index)!
+            closed[index] = Self.point(index: index, intervalNs: intervalNs, entry.set,
+                                       users: entry.users.values.reduce(0, +), inFlight: entry.inFlight.values.reduce(0, +))
+        }
+    }
+
+    public mutating func closeAll() { close(intervalsBefore: Int.max) }
+
+    /// The closed points in order, with empty intervals filled in as zeros.
+    public var series: [IntervalPoint] {
+        guard let last = closed.keys.max() else { return [] }
+        var previousUsers = 0
+        return (0...last).map { index in
+            if let point = closed[index] {
+                previousUsers = point.users
+                return point
+            }
+            var empty = Self.point(index: index, intervalNs: intervalNs, MetricSet(), users: previousUsers, inFlight: 0)
+            empty.users = previousUsers
+            return empty
+        }
+    }
+
+    static func point(index: Int, intervalNs: Int64, _ set: MetricSet, users: Int, inFlight: Int) -> IntervalPoint {
+        var latency: [String: Double] = [:]
+        for key in [HistogramKey.ttft, .itl, .e2e] {
+            let histogram = set[key]
+            guard !histogram.isEmpty else { continue }
+            for p in [50.0, 90, 99] {
+                latency["\(key.rawValue)_p\(Int(p))"] = Double(histogram.value(atPercentile: p)) * key.toDisplayUnit
+            }
+        }
+        let c = set.counters
+        return IntervalPoint(interval: index, startSeconds: Double(Int64(index) * intervalNs) / 1e9, users: users, inFlight: inFlight,
+                             finished: c.finished, succeeded: c.succeeded, failed: c.failed, throttled: c.throttled,
+                             inputTokens: c.inputTokens, outputTokens: c.outputTokens, latency: latency)
+    }
+}

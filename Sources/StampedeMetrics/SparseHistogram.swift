@@ -1,0 +1,61 @@
+/// The wire form of a `MetricHistogram` delta: only non-empty buckets, as parallel arrays of
+/// bucket values (ascending) and counts. JSON: `{"v":[…],"c":[…]}` plus `"x"` for clamped values.
+public struct SparseHistogram: Codable, Sendable, Equatable {
+    public var values: [UInt64]
+    public var counts: [UInt64]
+    public var clamped: UInt64
+
+    public init(values: [UInt64] = [], counts: [UInt64] = [], clamped: UInt64 = 0) {
+        self.values = values
+        self.counts = counts
+        self.clamped = clamped
+    }
+
+    public var isEmpty: Bool { values.isEmpty }
+    public var totalCount: UInt64 { counts.reduce(0, &+) }
+
+    enum CodingKeys: String, CodingKey {
+        case values = "v"
+        case counts = "c"
+        case clamped = "x"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        values = try container.decodeIfPresent([UInt64].self, forKey: .values) ?? []
+        counts = try container.decodeIfPresent([UInt64].self, forKey: .counts) ?? []
+        clamped = try container.decodeIfPresent(UInt64.self, forKey: .clamped) ?? 0
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(values, forKey: .values)
+        try container.encode(counts, forKey: .counts)
+        if clamped > 0 { try container.encode(clamped, forKey: .clamped) }
+    }
+
+    public enum DecodeError: Error, Equatable, CustomStringConvertible {
+        case lengthMismatch(values: Int, counts: Int)
+        case valueOutOfRange(UInt64)
+        case notAscending
+
+        public var description: String {
+            switch self {
+            case .lengthMismatch(let v, let c): "histogram has \(v) values but \(c) counts"
+            case .valueOutOfRange(let v): "histogram value \(v) is above the trackable maximum \(MetricHistogram.highestTrackable)"
+            case .notAscending: "histogram values are not strictly ascending"
+            }
+        }
+    }
+
+    /// Validates a peer's histogram before it touches any state.
+    public func check() throws(DecodeError) {
+        guard values.count == counts.count else { throw .lengthMismatch(values: values.count, counts: counts.count) }
+        var previous: UInt64?
+        for value in values {
+            guard value <= MetricHistogram.highestTrackable else { throw .valueOutOfRange(value) }
+            if let previous, value <= previous { throw .notAscending }
+            previous = value
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import StampedeCore
+import StampedeEngine
+import StampedeMetrics
+
+/// `--llmperf-dir DIR`: LLMPerf's file pair, `<name>_summary.json` and `<name>_individual_responses.json`,
+/// with LLMPerf's flat key names (`results_ttft_s_quantiles_p50`, …), so existing LLMPerf tooling reads them.
+///
+/// Mapping: `inter_token_latency_s` is Stampede's `llmperf_itl` (E2E / output tokens, as LLMPerf computes it);
+/// `ttft_s` is TTFT; `end_to_end_latency_s` is E2E; quantiles come from the merged HDR histograms.
+public enum LLMPerfExport {
+    /// LLMPerf's file stem: `<model>_<mean input>_<mean output>` with every run of non-word characters as "-".
+    public static func baseName(for scenario: Scenario) -> String {
+        let raw = "\(scenario.model)_\(scenario.input.mean)_\(scenario.output.mean)"
+        var out = ""
+        var lastDash = false
+        for ch in raw {
+            if ch.isLetter || ch.isNumber || ch == "_" || ch == "-" {
+                out.append(ch)
+                lastDash = false
+            } else if !lastDash {
+                out.append("-")
+                lastDash = true
+            }
+        }
+        return out
+    }
+
+    public static func summary(_ result: RunResult, records: [RequestRecord]) -> [String: JSONValue] {
+        let s = result.scenario
+        var flat: [String: JSONValue] = [
+            "model": .string(s.model),
+            "name": .string(result.name),
+            "mean_input_tokens": .number(Double(s.input.mean)),
+            "stddev_input_tokens": .number(Double(s.input.stddev)),
+            "mean_output_tokens": .number(Double(s.output.mean)),
+            "stddev_output_tokens": .number(Double(s.output.stddev)),
+            "num_concurrent_requests": .number(Double(s.users)),
+            "additional_sampling_params": s.extraBody ?? .object([:]),
+        ]
+        let total = result.total
+        func add(_ name: String, _ histogram: MetricHistogram, scale: Double) {
+            guard !histogram.isEmpty else { return }
+            for p in [25.0, 50, 75, 90, 95, 99] {
+                flat["results_\(name)_quantiles_p\(Int(p))"] = .number(Double(histogram.value(atPercentile: p)) * scale)
+            }
+            flat["results_\(name)_mean"] = .number(histogram.mean * scale)
+            flat["results_\(name)_min"] = .number(Double(histogram.min) * scale)
+            flat["results_\(name)_max"] = .number(Double(histogram.max) * scale)
+            flat["results_\(name)_stddev"] = .number(histogram.stddev * scale)
+        }
+        add("inter_token_latency_s", total[.llmperfItl], scale: 1e-6)
+        add("ttft_s", total[.ttft], scale: 1e-6)
+        add("end_to_end_latency_s", total[.e2e], scale: 1e-6)
+        add("request_output_throughput_token_per_s", total[.outputTokensPerSecond], scale: 1e-3)
+        add("number_input_tokens", total[.inputTokens], scale: 1)
+        add("number_output_tokens", total[.outputTokens], scale: 1)
+        var totalTokens = MetricHistogram()
+        for r in records where r.succeeded { totalTokens.record(UInt64(max(0, r.inputTokens + r.outputTokens))) }
+        add("number_total_tokens", totalTokens, scale: 1)
+
+        let o = result.overall
+        var codes: [String: JSONValue] = [:]
+        for (code, count) in o.statusCodes where code != "200" { codes[code] = .number(Double(count)) }
+        for r in records where r.errorClass != nil && r.status == nil {
+            codes[r.errorClass!.rawValue] = .number((codes[r.errorClass!.rawValue]?.doubleValue ?? 0) + 1)
+        }
+        codes.removeValue(forKey: "none")
+        flat["results_num_requests_started"] = .number(Double(o.requestsFinished))
+        flat["results_error_rate"] = .number(o.errorRate)
+        flat["results_number_errors"] = .number(Double(o.requestsFailed))
+        // LLMPerf writes str(dict(Counter(error_codes))): a Python dict literal in a string.
+        let frequency = codes.sorted { $0.key < $1.key }.map { code, count in
+            let key = Int(code) != nil ? code : "'\(code)'"
+            return "\(key): \(Int(count.doubleValue ?? 0))"
+        }
+        flat["results_error_code_frequency"] = .string("{" + frequency.joined(separator: ", ") + "}")
+        flat["results_mean_output_throughput_token_per_s"] = .number(o.outputTokensPerSecond)
+        flat["results_num_completed_requests"] = .number(Double(o.requestsSucceeded))
+        flat["results_num_completed_requests_per_min"] = .number(o.completedRequestsPerMinute)
+        flat["results_stampede_duration_s"] = .number(result.durationSeconds)
+        return flat
+    }
+
+    public static func individualResponses(_ records: [RequestRecord]) -> [JSONValue] {
+        records.map { r in
+            let e2e = RequestMetrics.e2e(r).map { Double($0) / 1e9 }
+            let entry: [String: JSONValue] = [
+                "error_code": r.errorClass == nil ? .null : (r.status.map { .number(Double($0)) } ?? .string(r.errorClass!.rawValue)),
+                "error_msg": .string(r.errorMessage ?? ""),
+                "inter_token_latency_s": RequestMetrics.llmperfItl(r).map { .number(Double($0) / 1e9) } ?? .null,
+                "ttft_s": RequestMetrics.ttft(r).map { .number(Double($0) / 1e9) } ?? .null,
+                "end_to_end_latency_s": e2e.map { .number($0) } ?? .null,
+                "request_output_throughput_token_per_s": RequestMetrics.outputTokensPerSecond(r).map { .number($0) } ?? .null,
+                "number_total_tokens": .number(Double(r.inputTokens + r.outputTokens)),
+                "number_output_tokens": .number(Double(r.outputTokens)),
+                "number_input_tokens": .number(Double(r.inputTokens)),
+            ]
+            return .object(entry)
+        }
+    }
+
+    /// Writes both files and returns their paths.
+    @discardableResult
+    public static func write(_ result: RunResult, records: [RequestRecord], to directory: String) throws -> (summary: String, individual: String) {
+        let base = baseName(for: result.scenario)
+        let summaryPath = (directory as NSString).appendingPathComponent("\(base)_summary.json")
+        let individualPath = (directory as NSString).appendingPathComponent("\(base)_individual_responses.json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileOutput.write(try encoder.encode(JSONValue.object(summary(result, records: records))), to: summaryPath)
+        try FileOutput.write(try encoder.encode(JSONValue.array(individualResponses(records))), to: individualPath)
+        return (summaryPath, individualPath)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StampedeReport
+
+/// Flags for what a run prints and writes. Shared by `run` and `coordinator`.
+struct OutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Write the native results (summary, per-stage blocks, 1-second time series) as JSON.", valueName: "path"))
+    var json: String?
+
+    @Option(help: ArgumentHelp("Write LLMPerf's <name>_summary.json and <name>_individual_responses.json into this directory.", valueName: "dir"))
+    var llmperfDir: String?
+
+    @Option(help: ArgumentHelp("Write every request's raw record as one JSON line.", valueName: "path"))
+    var requestsJsonl: String?
+
+    @Option(help: ArgumentHelp("Exit with code 1 when the share of failed requests is above this (0 to 1). 0 means any failure fails the run.", valueName: "fraction"))
+    var maxErrorRate: Double = 0
+
+    @Flag(help: "No live progress line.")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String = "warning"
+
+    mutating func validate() throws {
+        guard (0...1).contains(maxErrorRate) else { throw ValidationError("--max-error-rate: must be between 0 and 1 (got \(maxErrorRate))") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    var settings: OutputSettings {
+        let live: OutputSettings.LiveMode = quiet ? .off : (isatty(STDERR_FILENO) == 1 ? .tty : .lines)
+        return OutputSettings(jsonPath: json, llmperfDirectory: llmperfDir, requestsJSONLPath: requestsJsonl,
+                              live: live, maxErrorRate: maxErrorRate)
+    }
+
+    func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        return logger
+    }
+}

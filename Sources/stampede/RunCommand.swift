@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import StampedeClient
+import StampedeCore
+import StampedeEngine
+import StampedeMock
+import StampedeReport
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a benchmark from this machine: a coordinator with one in-process worker.",
+        discussion: """
+        Without --target, `run` starts the built-in simulated server on a free loopback port and
+        benchmarks it, so it works on a fresh machine with no model server.
+        The run stops at --run-time, at --max-requests, or on Ctrl-C, and prints a report whose every
+        metric names its formula. Exit code: 0 ok; 1 error rate above --max-error-rate; 2 the run could
+        not be carried out (no request finished).
+        """
+    )
+
+    @OptionGroup(title: "Load") var load: LoadOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Built-in simulated server (used when --target is omitted)") var mock: MockOptions
+
+    func run() async throws {
+        LogSetup.bootstrap()
+        let logger = output.logger("stampede.run")
+        var embedded: RunningMock?
+        let target: String
+        if let given = load.target {
+            target = given
+        } else {
+            do {
+                embedded = try await MockServer.start(config: mock.config, logger: output.logger("stampede.mock"))
+            } catch {
+                throw CLIError("cannot start the built-in simulated server: \(error)")
+            }
+            target = embedded!.baseURL
+            FileHandle.standardError.write(Data("no --target: benchmarking the built-in simulated server at \(target)\n".utf8))
+        }
+        let scenario = try load.scenario(target: target, collectRecords: output.settings.needsRecords)
+        let outputs: RunOutputs
+        do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
+
+        let client = StreamingClient(config: ClientConfig(
+            baseURL: scenario.target, api: scenario.api, model: scenario.model,
+            apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv],
+            extraBody: scenario.extraBody, requestTimeout: .seconds(scenario.requestTimeoutSeconds),
+            maxConnections: max(scenario.users, 8)))
+        let coordinator = RunCoordinator(scenario: scenario, logger: logger,
+                                         onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
+        await coordinator.add(LocalWorkerLink(executor: client))
+        let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
+        let result = await coordinator.decorate(await coordinator.run())
+        trap.cancel()
+        try? await client.shutdown()
+        await embedded?.stop()
+        do { try outputs.finish(result) } catch { throw CLIError("\(error)") }
+        let code = outputs.exitCode(result)
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import StampedeClient
+import StampedeCluster
+import StampedeCore
+import StampedeEngine
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Generate load for a `stampede coordinator`.",
+        discussion: """
+        Connects to the coordinator (retrying with exponential backoff), runs the users it is assigned
+        and sends 1-second stats deltas. If the coordinator goes silent or the connection drops, all load
+        stops at once and the worker reconnects, ready for the next run. It exits when the coordinator
+        says quit. The API key is read from this worker's environment (the scenario's --api-key-env).
+        """
+    )
+
+    @Option(help: ArgumentHelp("The coordinator's address.", valueName: "host:port"))
+    var coordinator: HostPort
+    @Option(help: "This worker's id (default: hostname-pid). Must be unique in the cluster.")
+    var name: String?
+    @Option(help: "Give up after this many failed connection attempts in a row (default: keep trying).")
+    var maxConnectAttempts: Int?
+    @OptionGroup(title: "Cluster token") var tokenOptions: TokenOptions
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    mutating func validate() throws {
+        if let name, name.isEmpty || name.count > 128 || name.contains(where: { $0.isWhitespace }) {
+            throw ValidationError("--name: 1-128 characters without spaces")
+        }
+        if let maxConnectAttempts, maxConnectAttempts < 1 { throw ValidationError("--max-connect-attempts: must be at least 1") }
+    }
+
+    func run() async throws {
+        LogSetup.bootstrap()
+        var logger = Logger(label: "stampede.worker")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let id = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        var config = WorkerAgentConfig(host: coordinator.host, port: coordinator.port, workerId: id, token: try tokenOptions.token())
+        config.maxLineBytes = tokenOptions.maxLineBytes
+        config.maxConnectAttempts = maxConnectAttempts
+        let agent = WorkerAgent(config: config, logger: logger) { scenario in
+            let client = StreamingClient(config: ClientConfig(
+                baseURL: scenario.target, api: scenario.api, model: scenario.model,
+                apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv], extraBody: scenario.extraBody,
+                requestTimeout: .seconds(scenario.requestTimeoutSeconds), maxConnections: max(scenario.users, 8)))
+            return (client, { try? await client.shutdown() })
+        }
+        let task = Task { try await agent.run() }
+        let trap = SignalTrap { task.cancel() }
+        defer { trap.cancel() }
+        do { try await task.value } catch is CancellationError {
+            return
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+import Logging

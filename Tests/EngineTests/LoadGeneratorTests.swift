@@ -1,0 +1,81 @@
+import StampedeClient
+import StampedeCore
+import StampedeEngine
+import StampedeMetrics
+import Synchronization
+import Testing
+
+/// Answers every request after `delay` with `tokens` tokens, counting concurrent calls.
+final class FakeExecutor: RequestExecutor {
+    let delay: Duration
+    let calls = Mutex((total: 0, inFlight: 0, peak: 0))
+
+    init(delay: Duration) { self.delay = delay }
+
+    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
+        calls.withLock { $0.total += 1; $0.inFlight += 1; $0.peak = max($0.peak, $0.inFlight) }
+        defer { calls.withLock { $0.inFlight -= 1 } }
+        let send = epoch.duration(to: .now).nanoseconds
+        try? await Task.sleep(for: delay)
+        let end = epoch.duration(to: .now).nanoseconds
+        return RequestRecord(scheduledNs: scheduledNs, sendNs: send, firstByteNs: end, firstTokenNs: end, firstAnswerTokenNs: end,
+                             tokenChunkNs: [end], endNs: end, inputTokensEstimate: request.inputTokensEstimate,
+                             inputTokens: request.inputTokensEstimate, outputTokens: 1, tokenSource: .chunks,
+                             requestedOutputTokens: request.maxTokens, status: 200)
+    }
+}
+
+func scenario(users: Int, spawnRate: Double = 100, runTime: Double? = nil, maxRequests: Int? = nil, collect: Bool = false) -> Scenario {
+    Scenario(target: "http://127.0.0.1:9", users: users, spawnRate: spawnRate, runTimeSeconds: runTime, maxRequests: maxRequests,
+             input: LengthSpec(mean: 50, stddev: 0), output: LengthSpec(mean: 10, stddev: 0), collectRecords: collect)
+}
+
+@Suite("Coordinator with in-process workers")
+struct LoadGeneratorTests {
+    @Test func maxRequestsIsExactAndStopsTheRun() async throws {
+        let fake = FakeExecutor(delay: .milliseconds(5))
+        let coordinator = RunCoordinator(scenario: scenario(users: 5, maxRequests: 100))
+        await coordinator.add(LocalWorkerLink(executor: fake, intervalNs: 100_000_000))
+        let result = await coordinator.run()
+        #expect(result.stopReason == .maxRequests)
+        #expect(result.overall.requestsFinished == 100)
+        #expect(fake.calls.withLock { $0.total } == 100)
+        #expect(fake.calls.withLock { $0.peak } == 5)
+    }
+
+    @Test func runTimeStopsTheRunAndCancelledRequestsAreNotCounted() async throws {
+        let fake = FakeExecutor(delay: .milliseconds(300))
+        let coordinator = RunCoordinator(scenario: scenario(users: 3, runTime: 1.0))
+        await coordinator.add(LocalWorkerLink(executor: fake, intervalNs: 100_000_000))
+        let start = ContinuousClock.now
+        let result = await coordinator.run()
+        let elapsed = start.duration(to: .now)
+        #expect(result.stopReason == .runTime)
+        #expect(elapsed < .seconds(2))
+        // 3 users × 3 completed requests each in 1 s; the 4th is cancelled at stop.
+        #expect(result.overall.requestsFinished == 9)
+        #expect(fake.calls.withLock { $0.total } == 12)
+    }
+
+    @Test func spawnRateRampsUsers() async throws {
+        let fake = FakeExecutor(delay: .milliseconds(20))
+        let coordinator = RunCoordinator(scenario: scenario(users: 4, spawnRate: 4, runTime: 0.6))
+        await coordinator.add(LocalWorkerLink(executor: fake, intervalNs: 100_000_000))
+        _ = await coordinator.run()
+        // One user every 250 ms: at most 3 started within 0.6 s.
+        #expect(fake.calls.withLock { $0.peak } == 3)
+    }
+
+    @Test func splitAcrossThreeWorkersSumsToTheTotal() async throws {
+        let fakes = (0..<3).map { _ in FakeExecutor(delay: .milliseconds(5)) }
+        let coordinator = RunCoordinator(scenario: scenario(users: 10, maxRequests: 90, collect: true))
+        for (i, fake) in fakes.enumerated() {
+            await coordinator.add(LocalWorkerLink(workerId: "w\(i)", executor: fake, intervalNs: 100_000_000))
+        }
+        let result = await coordinator.run()
+        #expect(result.overall.requestsFinished == 90)
+        #expect(fakes.map { $0.calls.withLock { $0.peak } } == [4, 3, 3])
+        #expect(result.workers.map(\.finished).reduce(0, +) == 90)
+        #expect(result.workers.map(\.users) == [4, 3, 3])
+    }
+}
