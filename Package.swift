@@ -78,6 +78,9 @@ let package = Package(
         ]),
         .testTarget(name: "ClusterTests", dependencies: [
             "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",
+            "StampedeClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["StampedeCore"]),
     ]

@@ -42,7 +42,8 @@ public enum ErrorClassifier {
     /// The class and message of an error thrown by AsyncHTTPClient or SwiftNIO.
     ///
     /// Before the head: timeouts are `.timeout`; a connection closed by the server is `.streamError`;
-    /// an unparsable response is `.malformed`; everything else (refused, unreachable, DNS, TLS,
+    /// an unparsable response is `.malformed` (but a message cut short by a closed connection, which
+    /// NIO reports as `HTTPParserError.invalidEOFState`, is `.streamError`); everything else (refused, unreachable, DNS, TLS,
     /// connect timeout) is `.connect`. In the body: timeouts are `.timeout`, an unparsable response is
     /// `.malformed`, everything else broke the stream (`.streamError`).
     public static func transport(_ error: any Error, phase: Phase) -> (ErrorClass, String) {
@@ -61,8 +62,15 @@ public enum ErrorClassifier {
                 break
             }
         }
-        if error is HTTPParserError {
-            return (.malformed, "unparsable HTTP response: \(description)")
+        if let parserError = error as? HTTPParserError {
+            switch parserError {
+            case .invalidEOFState, .closedConnection:
+                // The connection closed inside a message: mid-head, or a chunked body without its terminator.
+                return (.streamError, phase == .beforeHead
+                    ? "connection closed before the response head" : "connection closed mid-stream")
+            default:
+                return (.malformed, "unparsable HTTP response: \(description)")
+            }
         }
         if let channelError = error as? ChannelError {
             switch channelError {
@@ -91,6 +99,10 @@ public enum ErrorClassifier {
     }
 
     static func describe(_ error: any Error) -> String {
-        DialectSupport.excerpt(String(describing: error))
+        if let ioError = error as? IOError {
+            // NIO's own description is "connection reset (error set): Connection refused (errno: 111)".
+            return String(cString: strerror(ioError.errnoCode))
+        }
+        return DialectSupport.excerpt(String(describing: error))
     }
 }

@@ -105,9 +105,12 @@ public struct SSEParser: Sendable {
                     processLine(slice, into: &events)
                 } else {
                     partialLine.append(contentsOf: slice)
-                    let line = partialLine
-                    partialLine.removeAll(keepingCapacity: true)
+                    // Take the buffer out (no copy), process it, then put it back empty to reuse its storage.
+                    var line: [UInt8] = []
+                    swap(&line, &partialLine)
                     line.withUnsafeBytes { processLine($0, into: &events) }
+                    line.removeAll(keepingCapacity: true)
+                    partialLine = line
                 }
                 index += 1
                 if byte == Self.cr {

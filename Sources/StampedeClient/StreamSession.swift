@@ -29,6 +29,9 @@ struct StreamSession: Sendable {
     private(set) var record: RequestRecord
     private(set) var state: State = .open
     private var mode: BodyMode = .events
+    /// From the `Content-Type` header: an event stream that ends without events is a broken stream,
+    /// a body of another type without events is not a stream at all.
+    private var isDeclaredEventStream = false
     private var parser = SSEParser()
     /// The first bytes of the body: the excerpt for error statuses and bodies that are not a stream.
     private var leadingBytes: [UInt8] = []
@@ -149,10 +152,7 @@ struct StreamSession: Sendable {
         }
     }
 
-    /// From the `Content-Type` header: an event stream that ends without events is a broken stream,
-    /// a body of another type without events is not a stream at all.
-    private var isDeclaredEventStream = false
-
+    /// Marks the request completed at `now`, unless it already ended.
     mutating func complete(at now: Int64) {
         guard state == .open else { return }
         state = .completed

@@ -6,7 +6,7 @@ import StampedeCore
 /// Sends streamed completion requests to one target and turns each into a `RequestRecord`.
 ///
 /// Connections: AsyncHTTPClient's pool keeps up to `maxConnections` HTTP/1.1 connections per host
-/// (HTTP/2 over TLS when the server offers it). A refused connection fails its request at once as
+/// (HTTP/2 is not negotiated, even over TLS: one stream per connection, as peers measure). A refused connection fails its request at once as
 /// `.connect` instead of being retried in the background (peers such as vLLM's benchmark and LLMPerf
 /// report it the same way). Redirects are not followed: a 3xx is recorded as the status it is.
 ///
@@ -45,6 +45,9 @@ public final class StreamingClient: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, config.maxConnections)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
+        // HTTP/1.1 only, one request per connection, as the peers measure (aiohttp, httpx): HTTP/2
+        // would multiplex every user onto one TCP connection and make `maxConnections` meaningless.
+        configuration.httpVersion = .http1Only
         configuration.decompression = .disabled
         let requestTimeout = TimeAmount.nanoseconds(max(1, config.requestTimeout.nanoseconds))
         configuration.timeout.connect = min(.seconds(10), requestTimeout)
@@ -74,7 +77,6 @@ public final class StreamingClient: Sendable {
         let deadline = sendInstant.advanced(by: config.requestTimeout)
         let session = StreamSession(request: request, dialect: dialect, scheduledNs: scheduledNs,
                                     sendNs: Self.nanoseconds(sendInstant, since: epoch))
-        let timeout = config.requestTimeout
 
         let finished = await withTaskGroup(of: Outcome.self) { group in
             group.addTask { .session(await self.exchange(httpRequest, session, deadline: deadline, epoch: epoch)) }
@@ -101,11 +103,11 @@ public final class StreamingClient: Sendable {
                 }
             }
             // `fail` only applies to a request that had not ended when the exchange was interrupted.
-            let now = Self.nanoseconds(clock.now, since: epoch)
+            // A timed-out request ends at its deadline.
             if timedOut {
-                result.fail(.timeout, "request timed out after \(timeout.shortLabel)", at: now)
+                result.fail(.timeout, self.timeoutMessage, at: Self.nanoseconds(deadline, since: epoch))
             } else {
-                result.fail(.streamError, "cancelled", at: now)
+                result.fail(.streamError, "cancelled", at: Self.nanoseconds(clock.now, since: epoch))
             }
             return result
         }
@@ -122,6 +124,8 @@ public final class StreamingClient: Sendable {
         httpRequest.body = .bytes(ByteBuffer(bytes: DialectSupport.encode(body)))
         return httpRequest
     }
+
+    private var timeoutMessage: String { "request timed out after \(config.requestTimeout.shortLabel)" }
 
     private enum Outcome: Sendable {
         case session(StreamSession)
@@ -142,7 +146,7 @@ public final class StreamingClient: Sendable {
         } catch {
             if !Task.isCancelled {
                 let (errorClass, message) = ErrorClassifier.transport(error, phase: .beforeHead)
-                session.fail(errorClass, message, at: Self.nanoseconds(clock.now, since: epoch))
+                failExchange(&session, errorClass, message, deadline: deadline, epoch: epoch)
             }
             return session
         }
@@ -158,11 +162,12 @@ public final class StreamingClient: Sendable {
                     break
                 }
             }
-            if !stoppedEarly { session.bodyEnded(at: Self.nanoseconds(clock.now, since: epoch)) }
+            // A cancelled body can also end as nil: then `execute` records the timeout or cancellation.
+            if !stoppedEarly, !Task.isCancelled { session.bodyEnded(at: Self.nanoseconds(clock.now, since: epoch)) }
         } catch {
             if !Task.isCancelled {
                 let (errorClass, message) = ErrorClassifier.transport(error, phase: .body)
-                session.fail(errorClass, message, at: Self.nanoseconds(clock.now, since: epoch))
+                failExchange(&session, errorClass, message, deadline: deadline, epoch: epoch)
             }
             return session
         }
@@ -170,6 +175,17 @@ public final class StreamingClient: Sendable {
             await drain(iterator, grace: Self.drainGrace)
         }
         return session
+    }
+
+    /// Records a transport failure; a timeout (AsyncHTTPClient's own deadline, which `execute` also
+    /// gives it) reads and ends like the client's timer.
+    private func failExchange(_ session: inout StreamSession, _ errorClass: ErrorClass, _ message: String,
+                              deadline: ContinuousClock.Instant, epoch: ContinuousClock.Instant) {
+        if errorClass == .timeout {
+            session.fail(.timeout, timeoutMessage, at: Self.nanoseconds(deadline, since: epoch))
+        } else {
+            session.fail(errorClass, message, at: Self.nanoseconds(ContinuousClock.now, since: epoch))
+        }
     }
 
     /// Reads what is left of a response for at most `grace`, so that a finished response returns its

@@ -73,9 +73,21 @@ public enum CorrectnessCheck {
         "Convert the following sequence of words into a number: \"\(NumberWords.spell(number))\". Output just your final answer."
     }
 
-    /// True when `reply` contains `expected` as digits, ignoring thousands separators.
+    /// True when `reply` contains `expected` as a whole number (not inside a longer run of digits),
+    /// ignoring thousands separators: 1234 passes "1,234" and "= 1234." but not "12345".
     public static func passes(reply: String, expected: Int) -> Bool {
-        let digitsOnly = reply.replacingOccurrences(of: ",", with: "")
-        return digitsOnly.contains(String(expected))
+        let target = String(expected)
+        var run = ""
+        for ch in reply + " " {
+            if ch.isASCII && ch.isNumber {
+                run.append(ch)
+            } else if ch == ",", !run.isEmpty {
+                continue
+            } else {
+                if run == target { return true }
+                run = ""
+            }
+        }
+        return false
     }
 }

@@ -14,7 +14,9 @@ public enum TokenEstimator {
         var count = 0
         var inWord = false
         for scalar in text.unicodeScalars {
-            let isSpace = scalar.properties.isWhitespace
+            // ASCII fast path: Unicode property lookups are slow on Linux and prompts are mostly ASCII.
+            let isSpace = scalar.value < 0x80 ? (scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value))
+                                              : scalar.properties.isWhitespace
             if !isSpace && !inWord { count += 1 }
             inWord = !isSpace
         }

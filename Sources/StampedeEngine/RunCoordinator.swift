@@ -67,7 +67,8 @@ public actor RunCoordinator: DeltaSink {
         guard links[workerId] != nil, !lost.contains(workerId) else { return }
         lost.insert(workerId)
         aggregator.forget(worker: workerId)
-        logger.warning("worker lost", metadata: ["worker": "\(workerId)", "reason": "\(reason)"])
+        // After the run a closing connection is expected; during it, it is news.
+        logger.log(level: isRunning ? .warning : .debug, "worker lost", metadata: ["worker": "\(workerId)", "reason": "\(reason)"])
         if isRunning {
             if workerCount == 0 { stopReason = .allWorkersLost } else { await rebalance(starting: []) }
         }

@@ -5,29 +5,48 @@ import Histogram
 ///
 /// Latencies are recorded in **microseconds**; token counts in tokens; rates in milli-units.
 /// Values above `highestTrackable` are clamped to it (and counted in `clamped`).
+///
+/// Storage: a dense HDR counts array for this range is ~190 KB, while a one-second delta usually
+/// fills a handful of buckets. So a histogram starts **sparse** (bucket → count) and turns dense
+/// only past `denseThreshold` buckets. Every value is normalised to its bucket's highest equivalent
+/// value on the way in, so both forms hold exactly the same buckets and every statistic is computed
+/// from the dense form: results never depend on which form, or which merge order, was used.
 public struct MetricHistogram: Sendable, Equatable {
     /// One hour in microseconds: the longest latency a request can record.
     public static let highestTrackable: UInt64 = 3_600_000_000
+    /// Distinct buckets above which the sparse form becomes dense.
+    static let denseThreshold = 1024
 
-    @usableFromInline var histogram: Histogram<UInt64>
-    /// Values that were above `highestTrackable` and recorded as it.
-    public private(set) var clamped: UInt64 = 0
+    /// The configuration every instance shares; used to normalise values and to build dense forms.
+    static let template = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackable,
+                                            numberOfSignificantValueDigits: .three)
 
-    public init() {
-        histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackable,
-                                      numberOfSignificantValueDigits: .three)
+    enum Storage: Sendable, Equatable {
+        case sparse([UInt64: UInt64])
+        case dense(Histogram<UInt64>)
     }
 
-    public var count: UInt64 { histogram.totalCount }
-    public var isEmpty: Bool { histogram.totalCount == 0 }
+    var storage: Storage = .sparse([:])
+    /// Values that were above `highestTrackable` and recorded as it.
+    public private(set) var clamped: UInt64 = 0
+    public private(set) var count: UInt64 = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    public static func == (lhs: MetricHistogram, rhs: MetricHistogram) -> Bool {
+        lhs.count == rhs.count && lhs.clamped == rhs.clamped && lhs.sparse == rhs.sparse
+    }
 
     public mutating func record(_ value: UInt64, count: UInt64 = 1) {
+        guard count > 0 else { return }
         var value = value
         if value > Self.highestTrackable {
             value = Self.highestTrackable
             clamped += count
         }
-        _ = histogram.record(value, count: count)
+        recordBucket(Self.template.highestEquivalentForValue(value), count: count)
     }
 
     /// Records a duration in nanoseconds as whole microseconds (rounded to nearest; negatives as 0).
@@ -35,41 +54,86 @@ public struct MetricHistogram: Sendable, Equatable {
         record(UInt64(Swift.max(0, (nanoseconds + 500) / 1000)))
     }
 
+    /// `value` must already be a bucket's highest equivalent value.
+    private mutating func recordBucket(_ value: UInt64, count: UInt64) {
+        self.count += count
+        switch storage {
+        case .sparse(var buckets):
+            storage = .sparse([:])   // keep `buckets` uniquely referenced while mutating
+            buckets[value, default: 0] += count
+            if buckets.count > Self.denseThreshold {
+                storage = .dense(Self.densify(buckets))
+            } else {
+                storage = .sparse(buckets)
+            }
+        case .dense(var histogram):
+            storage = .sparse([:])
+            _ = histogram.record(value, count: count)
+            storage = .dense(histogram)
+        }
+    }
+
     public mutating func add(_ other: MetricHistogram) {
         guard !other.isEmpty else { return }
-        histogram.add(other.histogram)
+        switch other.storage {
+        case .sparse(let buckets):
+            for (value, n) in buckets { recordBucket(value, count: n) }
+        case .dense(let histogram):
+            for bucket in histogram.recordedValues() { recordBucket(bucket.value, count: bucket.countAddedInThisIterationStep) }
+        }
         clamped += other.clamped
     }
 
-    public mutating func reset() {
-        histogram.reset()
-        clamped = 0
+    public mutating func reset() { self = MetricHistogram() }
+
+    static func densify(_ buckets: [UInt64: UInt64]) -> Histogram<UInt64> {
+        var histogram = template
+        for (value, n) in buckets { _ = histogram.record(value, count: n) }
+        return histogram
     }
 
-    public func value(atPercentile percentile: Double) -> UInt64 { histogram.valueAtPercentile(percentile) }
-    public var min: UInt64 { histogram.min }
-    public var max: UInt64 { histogram.max }
-    public var mean: Double { histogram.mean }
-    public var stddev: Double { histogram.stdDeviation }
+    /// The dense form, for statistics.
+    var dense: Histogram<UInt64> {
+        switch storage {
+        case .sparse(let buckets): Self.densify(buckets)
+        case .dense(let histogram): histogram
+        }
+    }
+
+    public func value(atPercentile percentile: Double) -> UInt64 { dense.valueAtPercentile(percentile) }
+    public var min: UInt64 { isEmpty ? 0 : dense.min }
+    public var max: UInt64 { isEmpty ? 0 : dense.max }
+    public var mean: Double { isEmpty ? 0 : dense.mean }
+    public var stddev: Double { isEmpty ? 0 : dense.stdDeviation }
 
     /// P50/P90/P95/P99 with mean, min, max and stddev, in the histogram's unit.
     public var stats: DistributionStats {
         guard !isEmpty else { return DistributionStats() }
-        return DistributionStats(count: count, p50: Double(value(atPercentile: 50)), p90: Double(value(atPercentile: 90)),
-                                 p95: Double(value(atPercentile: 95)), p99: Double(value(atPercentile: 99)),
-                                 mean: mean, min: Double(min), max: Double(max), stddev: stddev)
+        let h = dense
+        return DistributionStats(count: count, p50: Double(h.valueAtPercentile(50)), p90: Double(h.valueAtPercentile(90)),
+                                 p95: Double(h.valueAtPercentile(95)), p99: Double(h.valueAtPercentile(99)),
+                                 mean: h.mean, min: Double(h.min), max: Double(h.max), stddev: h.stdDeviation)
     }
 
     // MARK: Sparse form
 
-    /// The non-empty buckets as (value, count) pairs, each value the highest value equivalent to its bucket.
-    /// Recording these pairs into an empty `MetricHistogram` rebuilds the same buckets exactly.
+    /// The non-empty buckets as (value, count) pairs, ascending, each value the highest value
+    /// equivalent to its bucket. Recording these pairs into an empty `MetricHistogram` rebuilds the
+    /// same buckets exactly.
     public var sparse: SparseHistogram {
         var values: [UInt64] = []
         var counts: [UInt64] = []
-        for bucket in histogram.recordedValues() {
-            values.append(bucket.value)
-            counts.append(bucket.countAddedInThisIterationStep)
+        switch storage {
+        case .sparse(let buckets):
+            for (value, n) in buckets.sorted(by: { $0.key < $1.key }) {
+                values.append(value)
+                counts.append(n)
+            }
+        case .dense(let histogram):
+            for bucket in histogram.recordedValues() {
+                values.append(bucket.value)
+                counts.append(bucket.countAddedInThisIterationStep)
+            }
         }
         return SparseHistogram(values: values, counts: counts, clamped: clamped)
     }
@@ -82,8 +146,8 @@ public struct MetricHistogram: Sendable, Equatable {
     /// Adds a sparse delta. Rejects malformed input before changing anything.
     public mutating func add(_ sparse: SparseHistogram) throws(SparseHistogram.DecodeError) {
         try sparse.check()
-        for (value, count) in zip(sparse.values, sparse.counts) where count > 0 {
-            _ = histogram.record(value, count: count)
+        for (value, n) in zip(sparse.values, sparse.counts) where n > 0 {
+            recordBucket(Self.template.highestEquivalentForValue(value), count: n)
         }
         clamped += sparse.clamped
     }

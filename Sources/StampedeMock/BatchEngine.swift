@@ -20,6 +20,7 @@ actor BatchEngine {
     private var running: [Sequence] = []
     private var nextID: UInt64 = 0
     private var loop: Task<Void, Never>?
+    private var isShutDown = false
 
     init(profile: EngineProfile, jitterMs: Double, seed: UInt64) {
         self.profile = profile
@@ -38,7 +39,7 @@ actor BatchEngine {
         let id = nextID
         nextID += 1
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .unbounded)
-        guard outputTokens > 0 else {
+        guard outputTokens > 0, !isShutDown else {
             continuation.finish()
             return (id, stream)
         }
@@ -63,8 +64,9 @@ actor BatchEngine {
         }
     }
 
-    /// Ends every sequence (server shutdown).
+    /// Ends every sequence and refuses new ones (server shutdown).
     func shutdown() {
+        isShutDown = true
         for sequence in running { sequence.continuation.finish() }
         for sequence in waiting[waitingHead...] { sequence.continuation.finish() }
         running.removeAll()

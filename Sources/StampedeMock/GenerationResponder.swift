@@ -59,6 +59,7 @@ struct MockCore: Sendable {
     let config: MockConfig
     let state: MockState
     let engine: BatchEngine?
+    let shutdown = ShutdownFlag()
 
     init(config: MockConfig) {
         self.config = config
@@ -68,6 +69,12 @@ struct MockCore: Sendable {
         } else {
             engine = nil
         }
+    }
+
+    /// Ends every generation at its next token and refuses new ones with 503.
+    func beginShutdown() async {
+        shutdown.raise()
+        await engine?.shutdown()
     }
 
     func stats() async -> MockStats {
@@ -96,6 +103,9 @@ struct MockCore: Sendable {
             return Self.errorResponse(.badRequest, message: message, type: "invalid_request_error")
         }
 
+        if shutdown.isRaised {
+            return Self.errorResponse(.serviceUnavailable, message: "the server is shutting down", type: "internal_error")
+        }
         let admission = await state.admit()
         switch admission.fault {
         case .http500:
@@ -124,7 +134,7 @@ struct MockCore: Sendable {
     }
 
     private func makeTicker(_ plan: GenerationPlan) async -> TokenTicker {
-        await TokenTicker(timing: config.timing, engine: engine, jitterMs: config.jitterMs, seed: plan.seed,
+        await TokenTicker(timing: config.timing, engine: engine, shutdown: shutdown, jitterMs: config.jitterMs, seed: plan.seed,
                           arrival: plan.arrival, inputTokens: plan.inputTokens, total: plan.tokensBeforeFault)
     }
 

@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import Hummingbird
 import Logging
+// ServiceLifecycle comes with Hummingbird; the lead is asked to declare it in Package.swift.
+import ServiceLifecycle
 import StampedeCore
 
 #if canImport(Glibc)
@@ -17,12 +19,14 @@ public final class RunningMock: Sendable {
     /// `http://HOST:PORT`.
     public let baseURL: String
     private let core: MockCore
+    private let group: ServiceGroup
     private let server: Task<Void, any Error>
 
-    init(port: Int, host: String, core: MockCore, server: Task<Void, any Error>) {
+    init(port: Int, host: String, core: MockCore, group: ServiceGroup, server: Task<Void, any Error>) {
         self.port = port
         self.baseURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         self.core = core
+        self.group = group
         self.server = server
     }
 
@@ -31,12 +35,23 @@ public final class RunningMock: Sendable {
         await core.stats()
     }
 
-    /// Stops the server and returns once it has stopped: the listener is closed, open connections are
-    /// closed (streams in progress are cut) and every handler has finished. Safe to call more than once.
+    /// Stops the server and returns once it has stopped: the listener is closed, streams in progress are
+    /// cut at their next token (connection closed), idle connections are closed and every handler has
+    /// finished. Safe to call more than once.
+    ///
+    /// This is a graceful shutdown rather than task cancellation: cancelling a NIO server task while an
+    /// accepted connection is still buffered traps ("Deinited NIOAsyncWriter without calling finish()").
     public func stop() async {
-        server.cancel()
-        await core.engine?.shutdown()
+        await core.beginShutdown()
+        await group.triggerGracefulShutdown()
+        let server = server
+        // Streams notice the shutdown within 100 ms; cancel as a last resort once the listener is long gone.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(5))
+            server.cancel()
+        }
         _ = await server.result
+        watchdog.cancel()
     }
 
     /// Waits until the server stops on its own (it only does on error); rethrows that error.
@@ -70,12 +85,13 @@ public enum MockServer {
             },
             logger: logger
         )
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let server = Task {
             defer { boundContinuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         for await boundPort in bound {
-            return RunningMock(port: boundPort, host: host, core: core, server: server)
+            return RunningMock(port: boundPort, host: host, core: core, group: group, server: server)
         }
         // The server stopped before listening: its error says why (e.g. the port is taken).
         try await server.value

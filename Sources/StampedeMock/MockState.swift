@@ -1,3 +1,5 @@
+import Foundation
+
 /// What happens to a request, drawn when it is admitted.
 enum Fault: Sendable, Equatable {
     case none
@@ -93,5 +95,25 @@ actor InFlightTicket {
             let state = state
             Task { await state.end(completed: false) }
         }
+    }
+}
+
+/// Raised once when the server stops; read before every token so that streams end promptly.
+final class ShutdownFlag: @unchecked Sendable {
+    // @unchecked Sendable is safe: the only stored state, `raised`, is read and written only while
+    // holding `lock`, and `lock` itself (NSLock) is thread-safe and never replaced.
+    private let lock = NSLock()
+    private var raised = false
+
+    var isRaised: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return raised
+    }
+
+    func raise() {
+        lock.lock()
+        raised = true
+        lock.unlock()
     }
 }

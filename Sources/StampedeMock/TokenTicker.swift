@@ -7,11 +7,14 @@
 struct TokenTicker {
     /// The most tokens handed out at once (one write).
     static let maxBatch = 256
+    /// Sleeps longer than this are cut into slices, checking for shutdown between them.
+    static let shutdownCheckInterval = Duration.milliseconds(100)
 
     let total: Int
     private(set) var emitted = 0
 
     private let clock = ContinuousClock()
+    private let shutdown: ShutdownFlag
     // Fixed timing.
     private var deadline: ContinuousClock.Instant
     private let itl: Duration
@@ -23,9 +26,10 @@ struct TokenTicker {
     private var iterator: AsyncStream<Int>.Iterator?
 
     /// Paces `total` tokens of a request that arrived at `arrival`.
-    init(timing: MockConfig.Timing, engine: BatchEngine?, jitterMs: Double, seed: UInt64,
+    init(timing: MockConfig.Timing, engine: BatchEngine?, shutdown: ShutdownFlag, jitterMs: Double, seed: UInt64,
          arrival: ContinuousClock.Instant, inputTokens: Int, total: Int) async {
         self.total = total
+        self.shutdown = shutdown
         self.jitterMs = jitterMs
         self.rng = SplitMix64(seed: seed ^ 0x4A17_7E55_0000_0000)
         switch timing {
@@ -52,24 +56,24 @@ struct TokenTicker {
     }
 
     /// The next indices due, or nil once all `total` have been handed out. Throws `CancellationError`
-    /// when the task is cancelled while waiting.
+    /// when the task is cancelled or the server shuts down while waiting.
     mutating func next() async throws -> Range<Int>? {
         guard emitted < total else { return nil }
         let start = emitted
         if engine != nil {
             guard await iterator?.next() != nil else {
-                try Task.checkCancellation()
-                return nil // the engine was shut down
+                throw CancellationError() // cancelled, or the engine was shut down
             }
             emitted += 1
             return start..<emitted
         }
         if deadline > clock.now {
-            try await Task.sleep(until: deadline, clock: clock)
+            try await sleepUntilDeadline()
         } else {
             // Nothing to wait for: let other tasks run between batches all the same.
             await Task.yield()
             try Task.checkCancellation()
+            if shutdown.isRaised { throw CancellationError() }
         }
         let now = clock.now
         repeat {
@@ -89,7 +93,19 @@ struct TokenTicker {
         let remaining = total - emitted - 1
         for _ in 0..<remaining { deadline += itl + nextJitter() }
         emitted = total
+        try await sleepUntilDeadline()
+    }
+
+    /// Sleeps until `deadline`, in slices when it is far, so that a shutdown is noticed within one slice.
+    private func sleepUntilDeadline() async throws {
+        while true {
+            if shutdown.isRaised { throw CancellationError() }
+            let sliceEnd = clock.now + Self.shutdownCheckInterval
+            if deadline <= sliceEnd { break }
+            try await Task.sleep(until: sliceEnd, clock: clock)
+        }
         try await Task.sleep(until: deadline, clock: clock)
+        if shutdown.isRaised { throw CancellationError() }
     }
 
     /// Frees the engine slot of a response that stops early. Idempotent.

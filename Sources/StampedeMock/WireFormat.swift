@@ -11,6 +11,8 @@ struct WireFormat: Sendable {
     let created: Int
     /// Already JSON-escaped and quoted.
     let quotedModel: String
+    /// `data: {"id":…,"object":…,"created":…,"model":…,` — built once, shared by every chunk.
+    private let chunkPrefix: String
 
     init(dialect: APIDialect, requestNumber: UInt64, created: Int, model: String) {
         self.dialect = dialect
@@ -18,14 +20,11 @@ struct WireFormat: Sendable {
         self.id = (dialect == .chat ? "chatcmpl-" : "cmpl-") + hex
         self.created = created
         self.quotedModel = JSON.quote(model)
+        let object = dialect == .chat ? "chat.completion.chunk" : "text_completion"
+        self.chunkPrefix = "data: {\"id\":\"\(id)\",\"object\":\"\(object)\",\"created\":\(created),\"model\":\(quotedModel),"
     }
 
     // MARK: OpenAI streaming events
-
-    private var chunkPrefix: String {
-        let object = dialect == .chat ? "chat.completion.chunk" : "text_completion"
-        return "data: {\"id\":\"\(id)\",\"object\":\"\(object)\",\"created\":\(created),\"model\":\(quotedModel),"
-    }
 
     /// Chat's first chunk: `delta: {"role":"assistant","content":""}`.
     var roleChunk: String {

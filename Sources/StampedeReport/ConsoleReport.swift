@@ -32,7 +32,7 @@ public enum ConsoleReport {
                 rows.append([w.id, w.host, "\(w.users)", "\(w.finished)", "\(w.failed)", Fmt.fixed(w.requestsPerSecond, 2),
                              w.cpuPercent.map { Fmt.fixed($0, 1) } ?? "-", w.state.rawValue])
             }
-            out.append(Fmt.table(rows))
+            out.append(Fmt.table(rows, leftAligned: [0, 1, 7]))
         }
         return out.joined(separator: "\n") + "\n"
     }
@@ -58,7 +58,7 @@ public enum ConsoleReport {
             ["output tokens/s", Fmt.fixed(summary.outputTokensPerSecond, 1), "sum output tokens / duration"],
             ["achieved concurrency", Fmt.fixed(summary.achievedConcurrency, 2), "sum(end - send) / duration"],
         ]
-        out.append(Fmt.table(throughput))
+        out.append(Fmt.table(throughput, leftAligned: [0, 2]))
         out.append("")
         out.append("Latency (ms)")
         var rows = [["metric", "p50", "p90", "p95", "p99", "mean", "min", "max", "stddev", "n"]]

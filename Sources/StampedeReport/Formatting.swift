@@ -24,14 +24,15 @@ enum Fmt {
         return right ? padding + text : text + padding
     }
 
-    /// A plain text table: first row is the header; columns after the first are right-aligned.
-    static func table(_ rows: [[String]]) -> String {
+    /// A plain text table: first row is the header; columns after the first are right-aligned,
+    /// except those in `leftAligned`.
+    static func table(_ rows: [[String]], leftAligned: Set<Int> = [0]) -> String {
         guard let columns = rows.map(\.count).max() else { return "" }
         var widths = Array(repeating: 0, count: columns)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         var lines: [String] = []
         for (r, row) in rows.enumerated() {
-            let cells = row.enumerated().map { i, cell in pad(cell, widths[i], right: i > 0) }
+            let cells = row.enumerated().map { i, cell in pad(cell, widths[i], right: !leftAligned.contains(i)) }
             lines.append("  " + cells.joined(separator: "  "))
             if r == 0 { lines.append("  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import StampedeCore
 import Testing
@@ -48,12 +49,13 @@ import Testing
         #expect(ErrorClassifier.transport(HTTPClientError.readTimeout, phase: .body).0 == .timeout)
         #expect(ErrorClassifier.transport(HTTPClientError.connectTimeout, phase: .beforeHead).0 == .connect)
         #expect(ErrorClassifier.transport(ChannelError.connectTimeout(.seconds(1)), phase: .beforeHead).0 == .connect)
-        #expect(ErrorClassifier.transport(IOError(errnoCode: 111, reason: "connect"), phase: .beforeHead).0 == .connect)
+        #expect(ErrorClassifier.transport(IOError(errnoCode: ECONNREFUSED, reason: "connect"), phase: .beforeHead)
+            == (.connect, "connect failed: Connection refused"))
         #expect(ErrorClassifier.transport(HTTPClientError.remoteConnectionClosed, phase: .body)
             == (.streamError, "connection closed mid-stream"))
         #expect(ErrorClassifier.transport(HTTPClientError.remoteConnectionClosed, phase: .beforeHead).0 == .streamError)
         #expect(ErrorClassifier.transport(ChannelError.eof, phase: .body).0 == .streamError)
-        #expect(ErrorClassifier.transport(IOError(errnoCode: 104, reason: "read"), phase: .body).0 == .streamError)
+        #expect(ErrorClassifier.transport(IOError(errnoCode: ECONNRESET, reason: "read"), phase: .body).0 == .streamError)
     }
 
     @Test func redaction() {

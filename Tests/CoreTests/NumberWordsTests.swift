@@ -61,6 +61,12 @@ struct CorrectnessCheckTests {
         #expect(!CorrectnessCheck.passes(reply: "123 4", expected: 1234))
     }
 
+    @Test func failsWhenTheDigitsAreInsideALongerNumber() {
+        #expect(!CorrectnessCheck.passes(reply: "12345", expected: 1234))
+        #expect(!CorrectnessCheck.passes(reply: "91234", expected: 1234))
+        #expect(CorrectnessCheck.passes(reply: "12345 or 1234", expected: 1234))
+    }
+
     @Test func instructionQuotesTheSpelledNumber() {
         let text = CorrectnessCheck.instruction(for: 1234)
         #expect(text.contains("\"one thousand two hundred thirty-four\""))

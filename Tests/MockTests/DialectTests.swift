@@ -3,7 +3,8 @@ import StampedeCore
 @testable import StampedeMock
 import Testing
 
-@Suite("Dialect shapes", .serialized)
+extension MockServerTests {
+@Suite("Dialect shapes")
 struct DialectTests {
     let prompt = "Tell me about load testing with many concurrent users please"
 
@@ -216,4 +217,5 @@ struct DialectTests {
             #expect(!answerText(plain).contains { $0.isNumber })
         }
     }
+}
 }

@@ -3,7 +3,8 @@ import StampedeCore
 @testable import StampedeMock
 import Testing
 
-@Suite("Faults, bad input, stats and lifecycle", .serialized)
+extension MockServerTests {
+@Suite("Faults, bad input, stats and lifecycle")
 struct FaultTests {
     let prompt = "Explain continuous batching in one paragraph"
 
@@ -202,6 +203,39 @@ struct FaultTests {
         }
     }
 
+    @Test("a client that hangs up frees its batch slot and its in-flight count")
+    func clientHangUp() async throws {
+        let profile = EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 10, maxBatch: 1, batchSlowdown: 0)
+        try await withMock(MockConfig(timing: .engine(profile))) { mock in
+            let port = mock.port
+            let leaver = Task {
+                try await RawHTTP.post(port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 100_000), hangUpAfterEvents: 3)
+            }
+            #expect(await eventually { await mock.stats().activeStreams == 1 })
+            let waiter = try await RawHTTP.post(port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 3))
+            #expect(answerEvents(waiter).count == 3)
+            #expect(try await leaver.value.events.count >= 3)
+            #expect(await eventually { await mock.stats() == MockStats(requestsReceived: 2, activeStreams: 0, queued: 0, completed: 1) })
+        }
+    }
+
+    @Test("stop() also ends fixed-timing streams that are waiting on a long delay")
+    func stopDuringLongDelay() async throws {
+        let mock = try await MockServer.start(config: MockConfig(timing: .fixed(ttft: .seconds(30), itl: .zero)))
+        let port = mock.port
+        let streams = (0..<2).map { _ in Task { try await RawHTTP.post(port, "/generate_stream", json: tgiBody(prompt)) } }
+        let nonStreamed = Task { try await RawHTTP.post(port, "/v1/completions", json: completionsBody(prompt, stream: false)) }
+        #expect(await eventually { await mock.stats().activeStreams == 3 })
+        let started = ContinuousClock.now
+        await mock.stop()
+        #expect(ContinuousClock.now - started < .seconds(1))
+        for stream in streams {
+            let response = try? await stream.value
+            #expect(response?.complete != true)
+        }
+        #expect((try? await nonStreamed.value)?.status != 200)
+    }
+
     @Test("serve() reports its port, serves, and returns when cancelled")
     func serveUntilCancelled() async throws {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -216,4 +250,5 @@ struct FaultTests {
         try await serving.value
         #expect(!RawHTTP.canConnect(port))
     }
+}
 }

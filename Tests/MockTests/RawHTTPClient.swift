@@ -1,5 +1,6 @@
 import Foundation
 import StampedeCore
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -41,10 +42,12 @@ struct RawHTTPError: Error, CustomStringConvertible {
 /// A tiny blocking HTTP/1.1 client on its own thread: exact arrival times for every chunk, and it shows
 /// whether a chunked body really ended (the abort fault must leave it unterminated).
 enum RawHTTP {
-    static func post(_ port: Int, _ path: String, json body: String, timeout: Double = 30) async throws -> RawResponse {
+    /// POSTs JSON; with `hangUpAfterEvents`, closes the connection once that many events have arrived.
+    static func post(_ port: Int, _ path: String, json body: String, timeout: Double = 30,
+                     hangUpAfterEvents: Int? = nil) async throws -> RawResponse {
         let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-        return try await exchange(port, Array((head + body).utf8), timeout: timeout)
+        return try await exchange(port, Array((head + body).utf8), timeout: timeout, hangUpAfterEvents: hangUpAfterEvents)
     }
 
     static func get(_ port: Int, _ path: String, timeout: Double = 30) async throws -> RawResponse {
@@ -53,10 +56,12 @@ enum RawHTTP {
     }
 
     /// Sends `request` as is and reads the response until it ends or the server closes.
-    static func exchange(_ port: Int, _ request: [UInt8], timeout: Double) async throws -> RawResponse {
+    static func exchange(_ port: Int, _ request: [UInt8], timeout: Double, hangUpAfterEvents: Int? = nil) async throws -> RawResponse {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try blockingExchange(port, request, timeout: timeout) })
+                continuation.resume(with: Result {
+                    try blockingExchange(port, request, timeout: timeout, hangUpAfterEvents: hangUpAfterEvents)
+                })
             }
             thread.start()
         }
@@ -92,7 +97,7 @@ enum RawHTTP {
         return fd
     }
 
-    private static func blockingExchange(_ port: Int, _ request: [UInt8], timeout: Double) throws -> RawResponse {
+    private static func blockingExchange(_ port: Int, _ request: [UInt8], timeout: Double, hangUpAfterEvents: Int?) throws -> RawResponse {
         let clock = ContinuousClock()
         let fd = try connectSocket(port, timeout: timeout)
         defer { close(fd) }
@@ -110,6 +115,7 @@ enum RawHTTP {
             if n == 0 || (n < 0 && errno == ECONNRESET) { break } // closed by the server
             guard n > 0 else { throw RawHTTPError(description: "recv failed or timed out (errno \(errno))") }
             try parser.feed(buffer[0..<n], at: clock.now, into: &response)
+            if let hangUpAfterEvents, response.events.count >= hangUpAfterEvents { break }
         }
         if parser.untilClose { response.complete = true }
         return response
@@ -194,5 +200,11 @@ private struct ResponseParser {
             index += 1
         }
         return nil
+    }
+}
+
+extension RawResponse: CustomTestStringConvertible {
+    var testDescription: String {
+        "HTTP \(status), \(events.count) events, \(isChunked ? "chunked" : "sized"), complete: \(complete)"
     }
 }

@@ -3,6 +3,11 @@ import StampedeCore
 @testable import StampedeMock
 import Testing
 
+/// The suites that run a server, one test at a time: the timing tests measure milliseconds on a
+/// 2-core machine, so no other mock test may compete with them for the CPU.
+@Suite("Mock server", .serialized)
+struct MockServerTests {}
+
 /// Fast timing for shape tests: no waits at all.
 let instant = MockConfig.Timing.fixed(ttft: .zero, itl: .zero)
 

@@ -3,7 +3,8 @@ import StampedeCore
 @testable import StampedeMock
 import Testing
 
-@Suite("Timing", .serialized)
+extension MockServerTests {
+@Suite("Timing")
 struct TimingTests {
     let prompt = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
 
@@ -18,21 +19,27 @@ struct TimingTests {
         try await withMock(MockConfig(timing: .fixed(ttft: .milliseconds(ttft), itl: .milliseconds(itl)))) { mock in
             for (path, body) in [("/v1/chat/completions", chatBody(prompt, maxTokens: tokens)),
                                  ("/generate_stream", tgiBody(prompt, maxNewTokens: tokens))] {
-                let response = try await RawHTTP.post(mock.port, path, json: body)
-                let events = path == "/generate_stream" ? tgiTokenEvents(response) : answerEvents(response)
-                try #require(events.count == tokens)
-                let times = chunkTimes(response, events: events)
-                #expect(times[0] >= ttft && times[0] <= ttft + 10, "TTFT \(times[0]) ms")
-                for (k, time) in times.enumerated() {
-                    // Deadlines are absolute from arrival, which is after the send: never early, never drifting late.
-                    #expect(time >= ttft + Double(k) * itl, "token \(k) at \(time) ms")
-                    #expect(time <= ttft + Double(k) * itl + 15, "token \(k) at \(time) ms")
+                try await measure { check in
+                    let response = try await RawHTTP.post(mock.port, path, json: body)
+                    let events = path == "/generate_stream" ? tgiTokenEvents(response) : answerEvents(response)
+                    try #require(events.count == tokens)
+                    let times = chunkTimes(response, events: events)
+                    // The server times from the request's arrival, which comes after our send and before the
+                    // response head (sent at once): TTFT is at least ttft from the send, at most ttft + 10 from the head.
+                    let headers = try #require(response.headersAt)
+                    let ttftFromHead = milliseconds(events[0].at - headers)
+                    check.that(times[0] >= ttft, "\(path): TTFT \(times[0]) ms from the send")
+                    check.that(ttftFromHead <= ttft + 10, "\(path): TTFT \(ttftFromHead) ms from the head")
+                    for (k, time) in times.enumerated() {
+                        // Deadlines are absolute from arrival: never early, never drifting late.
+                        let sinceFirst = time - times[0]
+                        check.that(time >= ttft + Double(k) * itl, "\(path): token \(k) at \(time) ms")
+                        check.that(abs(sinceFirst - Double(k) * itl) <= 10, "\(path): token \(k) \(sinceFirst) ms after the first")
+                    }
+                    let meanGap = (times[tokens - 1] - times[0]) / Double(tokens - 1)
+                    check.that(abs(meanGap - itl) < 2, "\(path): mean gap \(meanGap) ms")
+                    check.that(milliseconds(headers - response.sentAt) < ttft / 2, "\(path): the head should come at once")
                 }
-                let meanGap = (times[tokens - 1] - times[0]) / Double(tokens - 1)
-                #expect(abs(meanGap - itl) < 2, "mean gap \(meanGap) ms")
-                // Headers come at once; the tokens come later.
-                let headers = try #require(response.headersAt)
-                #expect(milliseconds(headers - response.sentAt) < ttft / 2)
             }
         }
     }
@@ -40,12 +47,14 @@ struct TimingTests {
     @Test("fixed timing with itl 0: all tokens at once after ttft")
     func fixedZeroITL() async throws {
         try await withMock(MockConfig(timing: .fixed(ttft: .milliseconds(60), itl: .zero))) { mock in
-            let response = try await RawHTTP.post(mock.port, "/v1/completions", json: completionsBody(prompt, maxTokens: 2000))
-            let events = answerEvents(response)
-            #expect(events.count == 2000)
-            let times = chunkTimes(response, events: events)
-            #expect(times[0] >= 60 && times[0] <= 80, "TTFT \(times[0]) ms")
-            #expect(times[1999] - times[0] < 100, "2000 tokens took \(times[1999] - times[0]) ms")
+            try await measure { check in
+                let response = try await RawHTTP.post(mock.port, "/v1/completions", json: completionsBody(prompt, maxTokens: 2000))
+                let events = answerEvents(response)
+                try #require(events.count == 2000)
+                let times = chunkTimes(response, events: events)
+                check.that(times[0] >= 60 && times[0] <= 80, "TTFT \(times[0]) ms")
+                check.that(times[1999] - times[0] < 100, "2000 tokens took \(times[1999] - times[0]) ms")
+            }
         }
     }
 
@@ -53,36 +62,40 @@ struct TimingTests {
     func jitter() async throws {
         let config = MockConfig(timing: .fixed(ttft: .milliseconds(50), itl: .milliseconds(10)), jitterMs: 20, seed: 3)
         try await withMock(config) { mock in
-            let response = try await RawHTTP.post(mock.port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 30))
-            let times = chunkTimes(response, events: answerEvents(response))
-            try #require(times.count == 30)
-            #expect(times[0] >= 50 && times[0] <= 80, "TTFT \(times[0]) ms")
-            let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
-            let meanGap = gaps.reduce(0, +) / Double(gaps.count)
-            // Mean of 10 + U[0, 20] is 20 ms; without jitter it would be 10.
-            #expect(meanGap > 15 && meanGap < 25, "mean gap \(meanGap) ms")
-            #expect(Set(gaps.map { Int($0.rounded()) }).count > 5, "gaps should vary: \(gaps)")
+            try await measure { check in
+                let response = try await RawHTTP.post(mock.port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 30))
+                let times = chunkTimes(response, events: answerEvents(response))
+                try #require(times.count == 30)
+                check.that(times[0] >= 50 && times[0] <= 80, "TTFT \(times[0]) ms")
+                let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+                let meanGap = gaps.reduce(0, +) / Double(gaps.count)
+                // Mean of 10 + U[0, 20] is 20 ms; without jitter it would be 10.
+                check.that(meanGap > 15 && meanGap < 25, "mean gap \(meanGap) ms")
+                check.that(Set(gaps.map { Int($0.rounded()) }).count > 5, "gaps should vary: \(gaps)")
+            }
         }
     }
 
     @Test("engine: a lone request pays prefill then one decode step per token")
     func engineLowLoad() async throws {
         // 15 words -> 20 estimated input tokens -> 40 ms prefill; 30 ms steps.
+        #expect(TokenEstimator.estimate(prompt) == 20)
         let profile = EngineProfile(prefillMsPerInputToken: 2, decodeMsPerStep: 30, maxBatch: 8, batchSlowdown: 0)
         try await withMock(MockConfig(timing: .engine(profile))) { mock in
-            let response = try await RawHTTP.post(mock.port, "/v1/completions", json: completionsBody(prompt, maxTokens: 6))
-            let times = chunkTimes(response, events: answerEvents(response))
-            try #require(times.count == 6)
-            #expect(TokenEstimator.estimate(prompt) == 20)
-            #expect(times[0] >= 70 && times[0] <= 82, "TTFT \(times[0]) ms")
-            let meanGap = (times[5] - times[0]) / 5
-            #expect(abs(meanGap - 30) < 3, "mean gap \(meanGap) ms")
+            try await measure { check in
+                let response = try await RawHTTP.post(mock.port, "/v1/completions", json: completionsBody(prompt, maxTokens: 6))
+                let times = chunkTimes(response, events: answerEvents(response))
+                try #require(times.count == 6)
+                check.that(times[0] >= 70 && times[0] <= 82, "TTFT \(times[0]) ms")
+                let meanGap = (times[5] - times[0]) / 5
+                check.that(abs(meanGap - 30) < 3, "mean gap \(meanGap) ms")
+            }
         }
     }
 
     @Test("engine: with maxBatch 2, the 3rd and 4th of 4 concurrent requests queue")
     func engineQueueing() async throws {
-        let profile = EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 40, maxBatch: 2, batchSlowdown: 0)
+        let profile = EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 100, maxBatch: 2, batchSlowdown: 0)
         try await withMock(MockConfig(timing: .engine(profile))) { mock in
             let port = mock.port
             let requests = (0..<4).map { _ in
@@ -97,9 +110,9 @@ struct TimingTests {
                 ttfts.append(milliseconds(try #require(answerEvents(response).first).at - response.sentAt))
             }
             ttfts.sort()
-            // Two start within a step or two; two wait for the first pair's 5 steps (200 ms).
-            #expect(ttfts[1] < 100, "\(ttfts)")
-            #expect(ttfts[2] >= 200, "\(ttfts)")
+            // Two start within a step or two; two wait for the first pair's 5 steps (500 ms).
+            #expect(ttfts[1] < 250, "\(ttfts)")
+            #expect(ttfts[2] >= 500, "\(ttfts)")
             #expect(await eventually { await mock.stats() == MockStats(requestsReceived: 4, activeStreams: 0, queued: 0, completed: 4) })
         }
     }
@@ -110,15 +123,17 @@ struct TimingTests {
         let profile = EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 20, maxBatch: 4, batchSlowdown: 0.5)
         try await withMock(MockConfig(timing: .engine(profile))) { mock in
             let port = mock.port
-            let pair = (0..<2).map { _ in
-                Task { try await RawHTTP.post(port, "/v1/completions", json: completionsBody(prompt, maxTokens: 11)) }
-            }
-            for request in pair {
-                let response = try await request.value
-                let times = chunkTimes(response, events: answerEvents(response))
-                try #require(times.count == 11)
-                let meanGap = (times[10] - times[0]) / 10
-                #expect(abs(meanGap - 30) < 3, "mean gap \(meanGap) ms")
+            try await measure { check in
+                let pair = (0..<2).map { _ in
+                    Task { try await RawHTTP.post(port, "/v1/completions", json: completionsBody(prompt, maxTokens: 11)) }
+                }
+                for request in pair {
+                    let response = try await request.value
+                    let times = chunkTimes(response, events: answerEvents(response))
+                    try #require(times.count == 11)
+                    let meanGap = (times[10] - times[0]) / 10
+                    check.that(abs(meanGap - 30) < 3, "mean gap \(meanGap) ms")
+                }
             }
         }
         // 1 ms per input token: a 400-word prompt (534 tokens) joining adds ~534 ms to the running stream's step.
@@ -155,5 +170,32 @@ struct TimingTests {
             #expect(ContinuousClock.now - started < .seconds(5))
             #expect(await eventually { await mock.stats().completed == 200 })
         }
+    }
+}
+}
+
+/// Problems found by one timing measurement.
+struct TimingCheck {
+    var problems: [String] = []
+
+    mutating func that(_ condition: Bool, _ message: @autoclosure () -> String) {
+        if !condition { problems.append(message()) }
+    }
+}
+
+/// Wall-clock checks on a shared 2-core machine: a measurement spoiled by a busy host (our reader thread
+/// not scheduled in time) is taken again, up to `attempts` times. The test fails only when every attempt
+/// shows a problem, so a real timing bug, which shows in every attempt, still fails it.
+func measure(attempts: Int = 3, sourceLocation: SourceLocation = #_sourceLocation,
+             _ body: (inout TimingCheck) async throws -> Void) async throws {
+    var problems: [String] = []
+    for _ in 0..<attempts {
+        var check = TimingCheck()
+        try await body(&check)
+        if check.problems.isEmpty { return }
+        problems = check.problems
+    }
+    for problem in problems {
+        Issue.record(Comment(rawValue: "\(problem) (in each of \(attempts) attempts)"), sourceLocation: sourceLocation)
     }
 }

@@ -60,7 +60,11 @@ struct UnitTests {
                                  jitterMs: 0, seed: 0)
         var streams: [AsyncStream<Int>] = []
         for _ in 0..<3 { streams.append(await engine.submit(inputTokens: 1, outputTokens: 3).tokens) }
-        #expect(await engine.queuedCount == 1)
+        // Queued until the first step admits two of them.
+        #expect(await eventually {
+            let (queued, running) = (await engine.queuedCount, await engine.runningCount)
+            return queued == 1 && running == 2
+        })
         var remainders: [[Int]] = []
         for stream in streams {
             var seen: [Int] = []
@@ -76,13 +80,28 @@ struct UnitTests {
     func engineCancel() async throws {
         let engine = BatchEngine(profile: EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 5, maxBatch: 1, batchSlowdown: 0),
                                  jitterMs: 0, seed: 0)
-        let (longID, _) = await engine.submit(inputTokens: 1, outputTokens: 1_000_000)
+        let (longID, longTokens) = await engine.submit(inputTokens: 1, outputTokens: 1_000_000)
         let (_, short) = await engine.submit(inputTokens: 1, outputTokens: 2)
-        #expect(await engine.queuedCount == 1)
+        #expect(await eventually {
+            let (queued, running) = (await engine.queuedCount, await engine.runningCount)
+            return queued == 1 && running == 1
+        })
         await engine.cancel(longID)
         var count = 0
         for await _ in short { count += 1 }
         #expect(count == 2)
         #expect(await engine.runningCount == 0)
+        withExtendedLifetime(longTokens) {}
+    }
+
+    @Test("a sequence whose stream is dropped leaves the batch")
+    func engineDroppedStream() async throws {
+        let engine = BatchEngine(profile: EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 5, maxBatch: 1, batchSlowdown: 0),
+                                 jitterMs: 0, seed: 0)
+        _ = await engine.submit(inputTokens: 1, outputTokens: 1_000_000)
+        let (_, short) = await engine.submit(inputTokens: 1, outputTokens: 2)
+        var count = 0
+        for await _ in short { count += 1 }
+        #expect(count == 2)
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@Suite("Bad flags get a one-line error naming the flag")
+struct BadInputTests {
+    static let cases: [([String], String)] = [
+        (["run", "--users", "-1"], "--users"),
+        (["run", "--users", "0"], "--users"),
+        (["run", "--spawn-rate", "0"], "--spawn-rate"),
+        (["run", "--run-time", "ten"], "--run-time"),
+        (["run", "--request-timeout", "5x"], "--request-timeout"),
+        (["run", "--target", "localhost:8000"], "--target"),
+        (["run", "--target", "http://host:99999"], "--target"),
+        (["run", "--extra-body", "{temperature: 0"], "--extra-body"),
+        (["run", "--extra-body", "[1,2]"], "--extra-body"),
+        (["run", "--max-requests", "0"], "--max-requests"),
+        (["run", "--api", "grpc"], "--api"),
+        (["run", "--bogus-flag"], "--bogus-flag"),
+        (["run", "--error-rate-500", "2"], "--error-rate-500"),
+        (["run", "--max-error-rate", "1.5"], "--max-error-rate"),
+        (["mock", "--port", "70000"], "--port"),
+        (["coordinator", "--users", "2"], "--target"),
+        (["worker", "--coordinator", "nohost"], "--coordinator"),
+    ]
+
+    @Test(arguments: cases)
+    func badFlag(_ arguments: [String], _ flag: String) async throws {
+        let child = try Child(arguments)
+        let status = await child.wait(timeout: .seconds(20))
+        #expect(status != nil && status != 0)
+        let stderr = child.stderr
+        #expect(stderr.contains(flag), "stderr: \(stderr)")
+        #expect(stderr.hasPrefix("Error:"), "stderr: \(stderr)")
+        #expect(!stderr.contains("Fatal error") && !stderr.contains("Stack dump"))
+        #expect(child.stdout.isEmpty || !child.stdout.contains("Stampede report"))
+    }
+
+    @Test func helpExplainsUnits() async throws {
+        let child = try Child(["run", "--help"])
+        _ = await child.wait(timeout: .seconds(20))
+        #expect(child.stdout.contains("--spawn-rate"))
+        #expect(child.stdout.contains("users/s"))
+        #expect(child.stdout.contains("--mean-input-tokens"))
+    }
+}
