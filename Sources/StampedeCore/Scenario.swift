@@ -40,6 +40,14 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var name: String
     /// Workers ship every raw `RequestRecord` to the coordinator (for `--requests-jsonl` and `--llmperf-dir`).
     public var collectRecords: Bool
+    /// Open-loop arrivals instead of closed-loop users (nil: closed loop).
+    public var openLoop: OpenLoop?
+    /// Stepped users or rates; each stage gets its own stats block (nil: one stage).
+    public var stages: [Stage]?
+    /// Thresholds evaluated on the merged stats; they also define per-request goodput.
+    public var slo: SLO?
+    /// Prices for the cost report.
+    public var pricing: Pricing?
 
     public init(target: String, api: APIDialect = .chat, model: String = "stampede-mock", apiKeyEnv: String = "OPENAI_API_KEY",
                 extraBody: JSONValue? = nil, requestTimeoutSeconds: Double = 600, users: Int = 1, spawnRate: Double = 1,
