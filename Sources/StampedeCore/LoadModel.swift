@@ -24,6 +24,9 @@ public struct OpenLoop: Codable, Sendable, Equatable {
         self.burstiness = burstiness
         self.maxConcurrency = maxConcurrency
     }
+
+    /// Rejects impossible values; the error names the flag.
+    public func validate() throws(ScenarioError) {}
 }
 
 /// One step of a staged run: users (closed loop) or a rate (open loop), held for a duration.

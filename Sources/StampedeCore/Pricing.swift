@@ -16,4 +16,10 @@ public struct Pricing: Codable, Sendable, Equatable {
         self.inputPerMTok = inputPerMTok
         self.outputPerMTok = outputPerMTok
     }
+
+    /// One request's cost under the per-token prices, micro-USD (nil without per-token prices).
+    public func costMicroUSD(of record: RequestRecord) -> Double? { nil }
+
+    /// Rejects negative prices or replicas; the error names the flag.
+    public func validate() throws(ScenarioError) {}
 }

@@ -45,6 +45,10 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     public var errorMessage: String?
     /// The correctness check's result, when one was asked for.
     public var correct: Bool?
+    /// Whether the request met every per-request bound of the scenario's SLO (nil: no SLO).
+    public var sloMet: Bool?
+    /// What the request cost under the scenario's per-token prices, micro-USD (nil: no such prices).
+    public var costMicroUSD: Double?
 
     public init(id: UInt64 = 0, user: Int = 0, worker: String? = nil, stage: Int = 0,
                 scheduledNs: Int64, sendNs: Int64, firstByteNs: Int64? = nil, firstTokenNs: Int64? = nil,

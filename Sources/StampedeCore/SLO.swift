@@ -7,4 +7,10 @@ public struct SLO: Codable, Sendable, Equatable {
     public init(expression: String) {
         self.expression = expression
     }
+
+    /// Whether one succeeded request meets every per-request bound (TTFT, ITL, E2E …). Filled in by the SLO work.
+    public func isMet(by record: RequestRecord) -> Bool? { nil }
+
+    /// Rejects a malformed expression; the error names `--slo`.
+    public func validate() throws(ScenarioError) {}
 }

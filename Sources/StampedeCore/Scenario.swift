@@ -90,6 +90,9 @@ public struct Scenario: Codable, Sendable, Equatable {
         if let extraBody, extraBody.objectValue == nil {
             throw ScenarioError(flag: "--extra-body", message: "must be a JSON object, e.g. '{\"temperature\": 0}'")
         }
+        try openLoop?.validate()
+        try slo?.validate()
+        try pricing?.validate()
     }
 }
 

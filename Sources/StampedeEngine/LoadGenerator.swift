@@ -121,6 +121,8 @@ public actor LoadGenerator {
             }
             record.user = globalUser
             record.stage = ticket.stage
+            if record.succeeded { record.sloMet = prompts.scenario.slo?.isMet(by: record) }
+            record.costMicroUSD = prompts.scenario.pricing?.costMicroUSD(of: record)
             state.endRequest(record)
             requestIndex += 1
         }

@@ -230,6 +230,8 @@ public actor RunCoordinator: DeltaSink {
                                scenario: scenario, overall: overall, stages: stages, timeSeries: aggregator.series, workers: workers,
                                formulas: RunResult.allFormulas)
         result.total = aggregator.total
+        result.slo = scenario.slo.map { SLOResult.evaluate($0, summary: overall) }
+        result.cost = scenario.pricing.map { CostSummary.compute($0, summary: overall) }
         return result
     }
 

@@ -45,11 +45,15 @@ public struct RunResult: Codable, Sendable {
     public var workers: [WorkerSummary]
     /// Formula of every reported metric, by name.
     public var formulas: [String: String]
+    /// The SLO verdict, when the scenario has an SLO.
+    public var slo: SLOResult?
+    /// Cost figures, when the scenario has prices.
+    public var cost: CostSummary?
     /// The merged histograms behind `overall` (not serialised).
     public var total = MetricSet()
 
     enum CodingKeys: String, CodingKey {
-        case runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas
+        case runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas, slo, cost
     }
 
     public static var allFormulas: [String: String] {

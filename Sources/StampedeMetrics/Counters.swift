@@ -26,6 +26,10 @@ public struct Counters: Codable, Sendable, Equatable {
     public var busyNanoseconds: Int64 = 0
     /// The last error message seen per class (bounded: one per class).
     public var lastErrorMessages: [String: String] = [:]
+    /// Succeeded requests that met every per-request SLO bound (goodput).
+    public var goodput: Int = 0
+    /// Open-loop arrivals not sent because `maxConcurrency` requests were in flight.
+    public var droppedArrivals: Int = 0
 
     public init() {}
 
@@ -45,6 +49,7 @@ public struct Counters: Codable, Sendable, Equatable {
         outputTokens += record.outputTokens
         tokenChunks += record.tokenChunkNs.count
         tokenSources[record.tokenSource.rawValue, default: 0] += 1
+        if record.sloMet == true { goodput += 1 }
         if let correct = record.correct {
             correctnessChecked += 1
             if correct { correctnessPassed += 1 }
@@ -66,17 +71,21 @@ public struct Counters: Codable, Sendable, Equatable {
         correctnessPassed += other.correctnessPassed
         busyNanoseconds += other.busyNanoseconds
         lastErrorMessages.merge(other.lastErrorMessages) { _, new in new }
+        goodput += other.goodput
+        droppedArrivals += other.droppedArrivals
     }
 
     public var throttled: Int { errorsByClass[ErrorClass.throttled.rawValue] ?? 0 }
 
     /// Checks a peer's counters for impossible values.
     public func check() throws(MetricSetError) {
-        let all = [finished, succeeded, failed, inputTokens, inputTokensEstimate, outputTokens, tokenChunks, correctnessChecked, correctnessPassed]
+        let all = [finished, succeeded, failed, inputTokens, inputTokensEstimate, outputTokens, tokenChunks, correctnessChecked, correctnessPassed,
+                   goodput, droppedArrivals]
             + Array(errorsByClass.values) + Array(statusCodes.values) + Array(tokenSources.values)
         guard all.allSatisfy({ $0 >= 0 }), busyNanoseconds >= 0 else { throw .invalid("negative counter") }
         guard succeeded + failed == finished else { throw .invalid("succeeded + failed != finished") }
         guard correctnessPassed <= correctnessChecked else { throw .invalid("correctness passed > checked") }
+        guard goodput <= succeeded else { throw .invalid("goodput > succeeded") }
         for key in errorsByClass.keys where ErrorClass(rawValue: key) == nil { throw .invalid("unknown error class '\(key)'") }
     }
 }

@@ -37,6 +37,13 @@ public struct StatsSummary: Codable, Sendable, Equatable {
     public var outputTokens: DistributionStats
     /// Output tokens/s of each request (output tokens / E2E).
     public var outputTokensPerSecondPerRequest: DistributionStats
+    /// Succeeded requests that met every per-request SLO bound, and their rate (goodput / duration).
+    public var goodputRequests: Int
+    public var goodputPerSecond: Double
+    /// Open-loop arrivals dropped at the concurrency cap.
+    public var droppedArrivals: Int
+    /// Cost per request under per-token prices, USD.
+    public var costPerRequest: DistributionStats
 
     public init(_ set: MetricSet, durationSeconds: Double) {
         let c = set.counters
@@ -70,6 +77,10 @@ public struct StatsSummary: Codable, Sendable, Equatable {
         inputTokens = set[.inputTokens].stats
         outputTokens = set[.outputTokens].stats
         outputTokensPerSecondPerRequest = set[.outputTokensPerSecond].stats.scaled(by: HistogramKey.outputTokensPerSecond.toDisplayUnit)
+        goodputRequests = c.goodput
+        goodputPerSecond = Double(c.goodput) / duration
+        droppedArrivals = c.droppedArrivals
+        costPerRequest = set[.costPerRequest].stats.scaled(by: HistogramKey.costPerRequest.toDisplayUnit)
     }
 
     public subscript(metric: LatencyMetric) -> DistributionStats {

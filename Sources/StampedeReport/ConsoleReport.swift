@@ -17,6 +17,8 @@ public enum ConsoleReport {
         out.append("  stopped by \(result.stopReason.rawValue) after \(Fmt.fixed(result.durationSeconds, 2)) s")
         out.append("")
         out.append(contentsOf: block(result.overall))
+        out.append(contentsOf: loadModelLines(result))
+        out.append(contentsOf: sloCostLines(result))
         if result.stages.count > 1 {
             for stage in result.stages {
                 out.append("")

@@ -93,7 +93,8 @@ public final class RunOutputs: Sendable {
         return written
     }
 
-    /// 0: success; 1: requests failed past `maxErrorRate`, or every worker was lost; 2: the run could not be carried out.
+    /// 0: success; 1: requests failed past `maxErrorRate`, an SLO failed, or every worker was lost;
+    /// 2: the run could not be carried out.
     public func exitCode(_ result: RunResult) -> Int32 {
         RunVerdict.exitCode(result, maxErrorRate: settings.maxErrorRate)
     }
@@ -104,6 +105,7 @@ public enum RunVerdict {
         if result.stopReason == .startFailed || result.overall.requestsFinished == 0 { return 2 }
         if result.stopReason == .allWorkersLost { return 1 }
         if result.overall.errorRate > maxErrorRate { return 1 }
+        if result.slo?.passed == false { return 1 }
         return 0
     }
 }

@@ -35,6 +35,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Cluster token") var tokenOptions: TokenOptions
     @OptionGroup(title: "Load") var load: LoadOptions
+    @OptionGroup(title: "Open loop and stages") var loadModel: LoadModelOptions
+    @OptionGroup(title: "SLO and cost") var sloCost: SLOCostOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     mutating func validate() throws {
@@ -50,7 +52,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         LogSetup.bootstrap()
         let logger = output.logger("stampede.coordinator")
-        let scenario = try load.scenario(target: load.target!, collectRecords: output.settings.needsRecords)
+        var scenario = try load.scenario(target: load.target!, collectRecords: output.settings.needsRecords)
+        try loadModel.apply(to: &scenario)
+        try sloCost.apply(to: &scenario)
+        do { try scenario.validate() } catch { throw ValidationError(error.description) }
         let outputs: RunOutputs
         do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
         var config = ClusterServerConfig()

@@ -20,6 +20,8 @@ struct RunCommand: AsyncParsableCommand {
     )
 
     @OptionGroup(title: "Load") var load: LoadOptions
+    @OptionGroup(title: "Open loop and stages") var loadModel: LoadModelOptions
+    @OptionGroup(title: "SLO and cost") var sloCost: SLOCostOptions
     @OptionGroup(title: "Output") var output: OutputOptions
     @OptionGroup(title: "Built-in simulated server (used when --target is omitted)") var mock: MockOptions
 
@@ -39,7 +41,10 @@ struct RunCommand: AsyncParsableCommand {
             target = embedded!.baseURL
             FileHandle.standardError.write(Data("no --target: benchmarking the built-in simulated server at \(target)\n".utf8))
         }
-        let scenario = try load.scenario(target: target, collectRecords: output.settings.needsRecords)
+        var scenario = try load.scenario(target: target, collectRecords: output.settings.needsRecords)
+        try loadModel.apply(to: &scenario)
+        try sloCost.apply(to: &scenario)
+        do { try scenario.validate() } catch { throw ValidationError(error.description) }
         let outputs: RunOutputs
         do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
 
