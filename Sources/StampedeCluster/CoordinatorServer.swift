@@ -134,7 +134,13 @@ public final class CoordinatorServer: Sendable {
                 }
                 watchdog.cancel()
                 workerId = link.workerId
-                try await self.session(link, messages: &messages, outbound: outbound, channel: channel)
+                do {
+                    try await self.session(link, messages: &messages, outbound: outbound, channel: channel)
+                } catch let error as ProtocolError {
+                    // Tell the peer why before closing (docs/protocol.md, "Framing").
+                    try? await outbound.write(.error(reason: error.description))
+                    throw error
+                }
             }
         } catch {
             let label = workerId.map { "worker \($0) (\(peer))" } ?? peer
@@ -171,7 +177,7 @@ public final class CoordinatorServer: Sendable {
         }
         if let reason = admitted {
             try? await outbound.write(.reject(reason: reason))
-            throw ProtocolError.invalid(reason)
+            throw ClusterServerError(description: reason)  // already rejected above; a ProtocolError would send a second reject
         }
         try await outbound.write(.welcome(workerId: workerId, heartbeatMs: Int(config.heartbeatInterval.seconds * 1000), runClockNs: ProcessClock.nowNs))
         logger.info("worker \(workerId) connected from \(peer) (stampede \(version), \(cores) cores)")

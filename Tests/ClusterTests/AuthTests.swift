@@ -162,6 +162,31 @@ extension ClusterSuite {
             try await worker.value
         }
 
+        @Test("a refused worker gets exactly one reject line, naming the reason, then the connection closes")
+        func singleRejectLine() async throws {
+            let live = try await LiveCoordinator.start()
+            let first = TestWorkers.agent(port: live.port, id: "taken")
+            let worker = Task { try await withTimeout(.seconds(20), "worker run") { try await first.run() } }
+            defer { worker.cancel() }
+            #expect(await live.waitForWorkers(1))
+
+            let lines = try await offload {
+                let connection = try RawTCPConnection(port: live.port)
+                defer { connection.close() }
+                try connection.send(#"{"type":"hello","v":1,"worker_id":"taken","version":"0.1.0","host":"h","cores":1}"# + "\n")
+                var lines: [String] = []
+                while let line = try connection.readLine(timeout: .seconds(5)) { lines.append(line) }
+                return lines
+            }
+            #expect(lines.count == 1, "\(lines)")
+            let object = try #require(try lines.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+            #expect(object["type"] as? String == "reject")
+            #expect(object["reason"] as? String == "duplicate worker id 'taken'")
+            #expect(await live.coordinator.liveWorkers == ["taken"])
+            await live.server.shutdown(quitWorkers: true)
+            try await worker.value
+        }
+
         @Test("a second worker with an id already connected is rejected")
         func duplicateWorkerId() async throws {
             let live = try await LiveCoordinator.start()

@@ -11,6 +11,11 @@ import Testing
 /// from competing for the two cores (their timing assertions need them).
 @Suite(.serialized) enum ClusterSuite {}
 
+/// Test-case labels: the message type, not a dump of its histograms.
+extension ClusterMessage: CustomTestStringConvertible {
+    public var testDescription: String { type }
+}
+
 /// What a bad line must be refused with.
 struct BadLine: Sendable, CustomTestStringConvertible {
     enum Expect: Sendable {

@@ -79,6 +79,7 @@ extension ClusterSuite {
 
             await live.server.shutdown(quitWorkers: true)
             for worker in workers { try await worker.value }
+            await mock.stop()
         }
     }
 }
