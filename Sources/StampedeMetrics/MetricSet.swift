@@ -12,7 +12,8 @@ public enum HistogramKey: String, Codable, Sendable, CaseIterable {
     case outputTokens = "output_tokens"
     /// Output tokens/s per request, in milli-tokens per second.
     case outputTokensPerSecond = "output_tps"
-    /// Cost per request under per-token prices, in micro-USD.
+    /// Cost per request under per-token prices, in nano-USD (so a request of a few micro-dollars
+    /// keeps three significant digits; up to $3.60 a request before clamping).
     case costPerRequest = "cost_per_request"
 
     public var latency: LatencyMetric? { LatencyMetric(rawValue: rawValue) }
@@ -22,7 +23,7 @@ public enum HistogramKey: String, Codable, Sendable, CaseIterable {
         switch self {
         case .inputTokens, .outputTokens: 1
         case .outputTokensPerSecond: 1e-3
-        case .costPerRequest: 1e-6
+        case .costPerRequest: 1e-9
         default: 1e-6
         }
     }
@@ -58,7 +59,7 @@ public struct MetricSet: Sendable, Equatable {
         histograms[.inputTokens, default: MetricHistogram()].record(UInt64(max(0, r.inputTokens)))
         histograms[.outputTokens, default: MetricHistogram()].record(UInt64(max(0, r.outputTokens)))
         if let cost = r.costMicroUSD, cost.isFinite, cost >= 0 {
-            histograms[.costPerRequest, default: MetricHistogram()].record(UInt64(cost.rounded()))
+            histograms[.costPerRequest, default: MetricHistogram()].record(UInt64((cost * 1000).rounded()))
         }
         if let tps = RequestMetrics.outputTokensPerSecond(r) {
             histograms[.outputTokensPerSecond, default: MetricHistogram()].record(UInt64((tps * 1000).rounded()))

@@ -14,8 +14,8 @@ struct RunCommand: AsyncParsableCommand {
         Without --target, `run` starts the built-in simulated server on a free loopback port and
         benchmarks it, so it works on a fresh machine with no model server.
         The run stops at --run-time, at --max-requests, or on Ctrl-C, and prints a report whose every
-        metric names its formula. Exit code: 0 ok; 1 error rate above --max-error-rate; 2 the run could
-        not be carried out (no request finished).
+        metric names its formula. Exit code: 0 ok; 1 error rate above --max-error-rate or an --slo clause
+        failed; 2 the run could not be carried out (no request finished).
         """
     )
 
@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
             baseURL: scenario.target, api: scenario.api, model: scenario.model,
             apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv],
             extraBody: scenario.extraBody, requestTimeout: .seconds(scenario.requestTimeoutSeconds),
-            maxConnections: max(scenario.users, 8)))
+            maxConnections: max(scenario.peakConcurrency, 8)))
         let coordinator = RunCoordinator(scenario: scenario, logger: logger,
                                          onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
         await coordinator.add(LocalWorkerLink(executor: client))
