@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ClientTests", dependencies: ["StampedeCore", "StampedeClient", "StampedeMock"]),
         .testTarget(name: "MockTests", dependencies: ["StampedeCore", "StampedeMock"]),
         .testTarget(name: "EngineTests", dependencies: [
-            "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeMock", "StampedeWorkload",
+            "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeMock", "StampedeWorkload", "StampedeClient",
         ]),
         .testTarget(name: "ClusterTests", dependencies: [
             "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",

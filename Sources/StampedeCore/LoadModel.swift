@@ -1,3 +1,5 @@
+import Foundation
+
 /// How requests arrive in an open loop (issue: load models).
 public enum ArrivalProcess: String, Codable, Sendable, CaseIterable {
     /// Evenly spaced: one request every 1/rate seconds.
@@ -26,7 +28,17 @@ public struct OpenLoop: Codable, Sendable, Equatable {
     }
 
     /// Rejects impossible values; the error names the flag.
-    public func validate() throws(ScenarioError) {}
+    public func validate() throws(ScenarioError) {
+        guard rate > 0, rate.isFinite, rate <= 1_000_000 else {
+            throw ScenarioError(flag: "--rate", message: "must be a positive number of requests per second up to 1000000 (got \(rate))")
+        }
+        guard burstiness > 0, burstiness.isFinite, burstiness <= 1000 else {
+            throw ScenarioError(flag: "--burstiness", message: "must be a positive number up to 1000 (got \(burstiness)); 1 is Poisson, below 1 burstier")
+        }
+        if let maxConcurrency, maxConcurrency < 1 {
+            throw ScenarioError(flag: "--max-concurrency", message: "must be at least 1 (got \(maxConcurrency))")
+        }
+    }
 }
 
 /// One step of a staged run: users (closed loop) or a rate (open loop), held for a duration.
@@ -39,5 +51,85 @@ public struct Stage: Codable, Sendable, Equatable {
         self.users = users
         self.rate = rate
         self.durationSeconds = durationSeconds
+    }
+
+    /// A short label: `5 users for 60s`, `0.5 req/s for 1m`.
+    public var label: String {
+        let duration = Duration.nanoseconds(Int64((durationSeconds * 1e9).rounded())).shortLabel
+        if let users { return "\(users) user\(users == 1 ? "" : "s") for \(duration)" }
+        if let rate { return "\(Self.format(rate)) req/s for \(duration)" }
+        return "for \(duration)"
+    }
+
+    static func format(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
+    }
+
+    /// Parses `--stages`: comma-separated `<users>u:<duration>` or `<rate>r:<duration>` steps, e.g.
+    /// `1u:30s,5u:60s,10u:60s` or `0.5r:60s,1r:60s`. All steps must be of one kind.
+    public static func parseList(_ text: String) throws(ScenarioError) -> [Stage] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var stages: [Stage] = []
+        for part in parts {
+            let fail = ScenarioError(flag: "--stages", message: "'\(part)' is not a stage; write <users>u:<duration> or <rate>r:<duration>, e.g. 5u:60s or 0.5r:1m")
+            let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
+            guard pieces.count == 2, let kind = pieces[0].last, kind == "u" || kind == "r" else { throw fail }
+            let number = String(pieces[0].dropLast())
+            let duration: Duration
+            do { duration = try DurationParsing.parse(pieces[1]) } catch { throw fail }
+            if kind == "u" {
+                guard let users = Int(number) else { throw fail }
+                stages.append(Stage(users: users, durationSeconds: duration.seconds))
+            } else {
+                guard let rate = Double(number) else { throw fail }
+                stages.append(Stage(rate: rate, durationSeconds: duration.seconds))
+            }
+        }
+        try validate(stages, openLoop: nil)
+        return stages
+    }
+
+    /// Checks a list of stages: not empty, each with users or a rate (not both), all of one kind,
+    /// positive durations. A rate list needs an open loop (the caller makes one); a users list must not have one.
+    public static func validate(_ stages: [Stage], openLoop: OpenLoop?) throws(ScenarioError) {
+        guard !stages.isEmpty else { throw ScenarioError(flag: "--stages", message: "give at least one stage") }
+        guard stages.count <= 1000 else { throw ScenarioError(flag: "--stages", message: "at most 1000 stages (got \(stages.count))") }
+        for (index, stage) in stages.enumerated() {
+            let name = "stage \(index + 1)"
+            guard (stage.users == nil) != (stage.rate == nil) else {
+                throw ScenarioError(flag: "--stages", message: "\(name) must give users or a rate, not both")
+            }
+            if let users = stage.users, users < 1 || users > 1_000_000 {
+                throw ScenarioError(flag: "--stages", message: "\(name): users must be between 1 and 1000000 (got \(users))")
+            }
+            if let rate = stage.rate, !(rate > 0 && rate.isFinite && rate <= 1_000_000) {
+                throw ScenarioError(flag: "--stages", message: "\(name): rate must be a positive number of requests per second (got \(rate))")
+            }
+            guard stage.durationSeconds > 0, stage.durationSeconds.isFinite else {
+                throw ScenarioError(flag: "--stages", message: "\(name): duration must be positive")
+            }
+        }
+        let byRate = stages[0].rate != nil
+        guard stages.allSatisfy({ ($0.rate != nil) == byRate }) else {
+            throw ScenarioError(flag: "--stages", message: "stages must all step users (u) or all step rates (r), not both")
+        }
+        if let openLoop, !byRate {
+            throw ScenarioError(flag: "--stages", message: "user stages (u) are closed loop; drop --rate (\(openLoop.rate)) or step rates (r)")
+        }
+    }
+}
+
+extension Scenario {
+    /// The stages' total duration (nil without stages).
+    public var stagesDurationSeconds: Double? {
+        stages.map { $0.reduce(0) { $0 + $1.durationSeconds } }
+    }
+
+    /// The most requests the load model can have in flight at once on the whole cluster (a hint for
+    /// HTTP connection pools): users (the largest stage) in a closed loop; the concurrency cap, or
+    /// 1024, in an open loop.
+    public var peakConcurrency: Int {
+        if let openLoop { return openLoop.maxConcurrency ?? 1024 }
+        return max(users, stages?.compactMap(\.users).max() ?? 0)
     }
 }

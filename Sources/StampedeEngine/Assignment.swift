@@ -33,12 +33,45 @@ public struct WorkerShare: Codable, Sendable, Equatable {
     /// Current stage index.
     public var stage: Int
 
-    public init(users: Int, spawnRate: Double, userBase: Int = 0, requestBudget: Int? = nil, stage: Int = 0) {
+    // Open loop (absent in a closed loop). The arrival schedule is global: every worker computes the
+    // same seeded arrivals (see `ArrivalSchedule`) and sends arrival `k` when `k % arrivalSlots == arrivalSlot`.
+
+    /// The global arrival rate of the current stage, requests per second (for reports; the schedule
+    /// itself follows the scenario's rate and stages on the run clock).
+    public var rate: Double?
+    /// This worker's slot in the arrival partition, 0 ..< `arrivalSlots`.
+    public var arrivalSlot: Int?
+    /// Workers in the arrival partition.
+    public var arrivalSlots: Int?
+    /// Run-clock time (ns) from which this partition applies; arrivals scheduled before it keep the
+    /// partition the worker had before.
+    public var effectiveAtNs: Int64?
+    /// This worker's part of `--max-concurrency`: more requests in flight and an arrival is dropped.
+    public var maxInFlight: Int?
+
+    public init(users: Int, spawnRate: Double, userBase: Int = 0, requestBudget: Int? = nil, stage: Int = 0,
+                rate: Double? = nil, arrivalSlot: Int? = nil, arrivalSlots: Int? = nil, effectiveAtNs: Int64? = nil,
+                maxInFlight: Int? = nil) {
         self.users = users
         self.spawnRate = spawnRate
         self.userBase = userBase
         self.requestBudget = requestBudget
         self.stage = stage
+        self.rate = rate
+        self.arrivalSlot = arrivalSlot
+        self.arrivalSlots = arrivalSlots
+        self.effectiveAtNs = effectiveAtNs
+        self.maxInFlight = maxInFlight
+    }
+
+    /// Whether the open-loop fields make sense (a slot inside the partition, a non-negative cap).
+    public var openLoopFieldsValid: Bool {
+        if let slots = arrivalSlots, slots < 1 || slots > 1_000_000 { return false }
+        if let slot = arrivalSlot, slot < 0 || slot >= (arrivalSlots ?? 1) { return false }
+        if let rate, !(rate >= 0 && rate.isFinite) { return false }
+        if let maxInFlight, maxInFlight < 0 { return false }
+        if let effectiveAtNs, effectiveAtNs < 0 { return false }
+        return true
     }
 }
 
@@ -55,14 +88,27 @@ public enum Dispatch {
 
     /// Shares for the given workers (in join order): users split evenly; spawn rate in proportion
     /// to users, summing to `spawnRate`; budgets split like users.
-    public static func shares(users: Int, spawnRate: Double, requestBudget: Int?, workers: Int, stage: Int = 0) -> [WorkerShare] {
+    ///
+    /// Open loop (`rate` set): worker `i` gets arrival slot `i` of `workers`, effective at `effectiveAtNs`
+    /// on the run clock, and `maxConcurrency` split like users (earlier workers get the remainder).
+    public static func shares(users: Int, spawnRate: Double, requestBudget: Int?, workers: Int, stage: Int = 0,
+                              rate: Double? = nil, maxConcurrency: Int? = nil, effectiveAtNs: Int64 = 0) -> [WorkerShare] {
         let userSplit = split(users, over: workers)
         let budgetSplit = requestBudget.map { split($0, over: workers) }
+        let capSplit = maxConcurrency.map { split($0, over: workers) }
         var base = 0
         return userSplit.enumerated().map { index, count in
             defer { base += count }
-            let rate = users > 0 ? spawnRate * Double(count) / Double(users) : 0
-            return WorkerShare(users: count, spawnRate: rate, userBase: base, requestBudget: budgetSplit?[index], stage: stage)
+            let userRate = users > 0 ? spawnRate * Double(count) / Double(users) : 0
+            var share = WorkerShare(users: count, spawnRate: userRate, userBase: base, requestBudget: budgetSplit?[index], stage: stage)
+            if let rate {
+                share.rate = rate
+                share.arrivalSlot = index
+                share.arrivalSlots = workers
+                share.effectiveAtNs = effectiveAtNs
+                share.maxInFlight = capSplit?[index]
+            }
+            return share
         }
     }
 }

@@ -9,6 +9,9 @@ public struct CoordinatorOptions: Sendable {
     public var stopTimeout: Duration = .seconds(15)
     /// How often stop conditions are checked.
     public var pollInterval: Duration = .milliseconds(20)
+    /// Open loop: a new arrival partition (a worker joined or was lost) takes effect this long after the
+    /// coordinator decides it, so that every worker has it before it applies.
+    public var arrivalHandover: Duration = .milliseconds(500)
 
     public init() {}
 }
@@ -33,6 +36,9 @@ public actor RunCoordinator: DeltaSink {
     private var lastLiveInterval = -1
     private var runId = ""
     private var rejectedDeltas = 0
+    private let plan: StagePlan
+    private var currentStage = 0
+    private var started = false
 
     public init(scenario: Scenario, options: CoordinatorOptions = CoordinatorOptions(), logger: Logger = Logger(label: "stampede.coordinator"),
                 onLive: @escaping @Sendable (LiveStatus) -> Void = { _ in },
@@ -43,6 +49,7 @@ public actor RunCoordinator: DeltaSink {
         self.onLive = onLive
         self.onRecords = onRecords
         self.aggregator = MetricsAggregator(intervalNs: options.intervalNs)
+        self.plan = StagePlan(scenario: scenario)
     }
 
     public var workerCount: Int { joinOrder.count - lost.count }
@@ -106,6 +113,15 @@ public actor RunCoordinator: DeltaSink {
         while stopReason == nil {
             let elapsed = epoch.duration(to: .now)
             if let runTime = scenario.runTimeSeconds, elapsed.seconds >= runTime { stopReason = .runTime; break }
+            if let end = plan.endNs, elapsed.nanoseconds >= end { stopReason = .runTime; break }
+            let stage = plan.stageIndex(atNs: elapsed.nanoseconds)
+            if stage != currentStage {
+                // Every worker gets the new stage's share at once (one generation); rate stages switch on
+                // the run clock in each worker's schedule, at the stage's planned start.
+                currentStage = stage
+                logger.info("stage", metadata: ["stage": "\(stage)", "plan": "\(plan.steps[stage].label)"])
+                await rebalance(starting: [])
+            }
             if scenario.maxRequests != nil, !liveWorkers.isEmpty,
                liveWorkers.allSatisfy({ aggregator.workers[$0]?.exhausted ?? false }) {
                 stopReason = .maxRequests
@@ -128,7 +144,16 @@ public actor RunCoordinator: DeltaSink {
         guard let epoch else { return }
         let live = liveWorkers
         generation += 1
-        var newShares = Dispatch.shares(users: scenario.users, spawnRate: scenario.spawnRate, requestBudget: nil, workers: live.count)
+        let now = epoch.duration(to: .now).nanoseconds
+        // The first assignment holds from run-clock zero; later partitions from a moment every worker will have heard of.
+        let effectiveAt = started ? now + options.arrivalHandover.nanoseconds : 0
+        started = true
+        let step = plan.steps.indices.contains(currentStage) ? plan.steps[currentStage] : nil
+        let open = scenario.openLoop
+        var newShares = Dispatch.shares(users: open == nil ? step?.users ?? scenario.users : 0, spawnRate: scenario.spawnRate,
+                                        requestBudget: nil, workers: live.count, stage: currentStage,
+                                        rate: open.map { step?.rate ?? $0.rate }, maxConcurrency: open?.maxConcurrency,
+                                        effectiveAtNs: effectiveAt)
         if let maxRequests = scenario.maxRequests {
             // Budgets: what each live worker has committed (finished + in flight) plus an even split of the rest.
             var committed: [String: Int] = [:]
@@ -145,7 +170,6 @@ public actor RunCoordinator: DeltaSink {
         let generation = self.generation
         let runId = self.runId
         let scenario = self.scenario
-        let now = epoch.duration(to: .now).nanoseconds
         var starts: [(any WorkerLink, WorkerAssignment)] = []
         var updates: [(any WorkerLink, WorkerShare)] = []
         for (index, id) in live.enumerated() {
@@ -216,9 +240,7 @@ public actor RunCoordinator: DeltaSink {
     private func result(reason: StopReason, duration: Duration, startedAt: String) -> RunResult {
         let seconds = duration.seconds
         let overall = StatsSummary(aggregator.total, durationSeconds: seconds)
-        let stages = aggregator.stages.keys.sorted().map {
-            StageResult(index: $0, label: "stage \($0)", summary: StatsSummary(aggregator.stages[$0]!, durationSeconds: seconds))
-        }
+        let stages = LoadModelResults.stages(plan: plan, sets: aggregator.stages, runNs: duration.nanoseconds)
         let workers = joinOrder.map { id -> WorkerSummary in
             let tally = aggregator.workers[id]
             let finished = tally?.counters.finished ?? 0
@@ -232,6 +254,7 @@ public actor RunCoordinator: DeltaSink {
         result.total = aggregator.total
         result.slo = scenario.slo.map { SLOResult.evaluate($0, summary: overall) }
         result.cost = scenario.pricing.map { CostSummary.compute($0, summary: overall) }
+        result.openLoop = scenario.openLoop.map { LoadModelResults.openLoop($0, plan: plan, summary: overall, runNs: duration.nanoseconds) }
         return result
     }
 

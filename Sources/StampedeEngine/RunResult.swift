@@ -23,11 +23,33 @@ public struct WorkerSummary: Codable, Sendable, Equatable {
     public var state: State
 }
 
-/// One stage's stats block.
+/// One stage's stats block. Its summary's duration is the part of the stage the run covered, so
+/// rates are per stage; a request belongs to the stage in which it was scheduled.
 public struct StageResult: Codable, Sendable, Equatable {
     public var index: Int
     public var label: String
     public var summary: StatsSummary
+    /// The stage's target: users (closed loop) or requests per second (open loop); nil without stages.
+    public var users: Int? = nil
+    public var rate: Double? = nil
+    /// Stage start, seconds on the run clock.
+    public var startSeconds: Double? = nil
+}
+
+/// Open-loop figures of a run (or of one stage).
+public struct OpenLoopResult: Codable, Sendable, Equatable {
+    public var arrival: ArrivalProcess
+    public var burstiness: Double
+    public var maxConcurrency: Int?
+    /// The schedule's mean rate over the run: expected arrivals in [0, duration] / duration.
+    public var requestedRate: Double
+    /// finished requests / duration (what the target actually served; requests in flight at the stop are not counted).
+    public var achievedRate: Double
+    /// Arrivals not sent because `maxConcurrency` requests were in flight.
+    public var droppedArrivals: Int
+    /// Actual send - scheduled send, seconds (the client's own delay; latencies include it).
+    public var scheduleLagP50Seconds: Double?
+    public var scheduleLagP99Seconds: Double?
 }
 
 /// Everything a run produced; the JSON report is this value.
@@ -49,11 +71,13 @@ public struct RunResult: Codable, Sendable {
     public var slo: SLOResult?
     /// Cost figures, when the scenario has prices.
     public var cost: CostSummary?
+    /// Requested and achieved rate, dropped arrivals and schedule lag, for an open loop.
+    public var openLoop: OpenLoopResult?
     /// The merged histograms behind `overall` (not serialised).
     public var total = MetricSet()
 
     enum CodingKeys: String, CodingKey {
-        case runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas, slo, cost
+        case runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas, slo, cost, openLoop
     }
 
     public static var allFormulas: [String: String] {

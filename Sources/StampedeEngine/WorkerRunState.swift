@@ -18,6 +18,20 @@ final class WorkerRunState: Sendable {
         var nextRecordId: UInt64 = 0
         var seq: UInt64 = 0
         var exhaustedReported = false
+        /// Open loop: which arrivals this worker sends.
+        var partitions = ArrivalPartitions()
+    }
+
+    /// What the open loop does with one arrival.
+    enum ArrivalDecision: Equatable {
+        /// Another worker's arrival.
+        case notMine
+        /// Sent: a ticket was taken and the request is in flight.
+        case send
+        /// `maxInFlight` requests were in flight: not sent, counted in `droppedArrivals`.
+        case dropped
+        /// The request budget is spent (or the run is stopping): not sent, not counted.
+        case spent
     }
 
     let inner: Mutex<Inner>
@@ -27,7 +41,35 @@ final class WorkerRunState: Sendable {
     init(workerId: String, share: WorkerShare, generation: Int, collectRecords: Bool) {
         self.workerId = workerId
         self.collectRecords = collectRecords
-        inner = Mutex(Inner(share: share, generation: generation))
+        var state = Inner(share: share, generation: generation)
+        state.partitions.apply(share)
+        inner = Mutex(state)
+    }
+
+    /// Applies a newer share (the caller checked the generation).
+    func update(_ share: WorkerShare, generation: Int) {
+        inner.withLock { state in
+            state.share = share
+            state.generation = generation
+            state.partitions.apply(share)
+        }
+    }
+
+    /// Decides, under the lock, whether this worker sends arrival `index` scheduled at `ns` in `stage`,
+    /// and takes its ticket if so.
+    func admitArrival(_ index: UInt64, atNs ns: Int64, stage: Int) -> ArrivalDecision {
+        inner.withLock { state in
+            guard state.partitions.owns(index, atNs: ns) else { return .notMine }
+            guard !state.stopping else { return .spent }
+            if let budget = state.share.requestBudget, state.ticketsTaken >= budget { return .spent }
+            if let cap = state.share.maxInFlight, state.inFlight >= cap {
+                state.current[stage, default: MetricSet()].counters.droppedArrivals += 1
+                return .dropped
+            }
+            state.ticketsTaken += 1
+            state.inFlight += 1
+            return .send
+        }
     }
 
     /// Whether local user `index` should keep going.

@@ -9,7 +9,15 @@ public enum ConsoleReport {
         var out: [String] = []
         out.append("Stampede report: \(result.name)  (run \(result.runId.prefix(8)), started \(result.startedAt))")
         out.append("  target \(s.target)  api \(s.api.rawValue)  model \(s.model)")
-        var load = "  users \(s.users) @ \(Fmt.fixed(s.spawnRate, 2))/s spawn"
+        var load: String
+        if let open = s.openLoop {
+            load = "  open loop \(Fmt.fixed(open.rate, 3)) req/s \(open.arrival.rawValue)"
+            if open.arrival == .gamma { load += " (burstiness \(Fmt.fixed(open.burstiness, 2)))" }
+            if let cap = open.maxConcurrency { load += "  max-concurrency \(cap)" }
+        } else {
+            load = "  users \(s.users) @ \(Fmt.fixed(s.spawnRate, 2))/s spawn"
+        }
+        if let stages = s.stages, !stages.isEmpty { load += "  stages \(stages.map(\.label).joined(separator: ", "))" }
         if let t = s.runTimeSeconds { load += "  run-time \(Fmt.fixed(t, 0))s" }
         if let m = s.maxRequests { load += "  max-requests \(m)" }
         load += "  input \(s.input.mean)±\(s.input.stddev)  output \(s.output.mean)±\(s.output.stddev) tokens"

@@ -15,6 +15,6 @@ struct Stampede: AsyncParsableCommand {
         Against your endpoint:
           OPENAI_API_KEY=... stampede run --target http://127.0.0.1:8000 --model my-model --users 5 --max-requests 100
         """,
-        subcommands: [RunCommand.self, MockCommand.self, CoordinatorCommand.self, WorkerCommand.self]
+        subcommands: [RunCommand.self, MockCommand.self, CoordinatorCommand.self, WorkerCommand.self, SweepCommand.self]
     )
 }

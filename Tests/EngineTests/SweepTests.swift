@@ -1,0 +1,120 @@
+import Foundation
+import StampedeClient
+import StampedeCore
+import StampedeEngine
+import StampedeMock
+import StampedeReport
+import Synchronization
+import Testing
+
+/// A server with `capacity` parallel slots and processor sharing: a request that starts with n in
+/// flight takes `service × max(1, n / capacity)`.
+final class CapacityExecutor: RequestExecutor {
+    let service: Duration
+    let capacity: Int
+    let inFlight = Mutex(0)
+
+    init(service: Duration, capacity: Int) {
+        self.service = service
+        self.capacity = capacity
+    }
+
+    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
+        let n = inFlight.withLock { $0 += 1; return $0 }
+        defer { inFlight.withLock { $0 -= 1 } }
+        let send = epoch.duration(to: .now).nanoseconds
+        try? await Task.sleep(for: service * max(1, Double(n) / Double(capacity)))
+        let end = epoch.duration(to: .now).nanoseconds
+        return RequestRecord(scheduledNs: scheduledNs, sendNs: send, firstByteNs: end, firstTokenNs: end, firstAnswerTokenNs: end,
+                             tokenChunkNs: [end], endNs: end, inputTokensEstimate: 10, inputTokens: 10, outputTokens: 1,
+                             tokenSource: .chunks, requestedOutputTokens: 1, status: 200)
+    }
+}
+
+extension LoadModelSuite {
+    @Suite("Sweep")
+    struct SweepTests {
+        func settings(_ axis: SweepAxis, step: Double, warmup: Double) -> SweepSettings {
+            var settings = SweepSettings()
+            settings.axis = axis
+            settings.stepSeconds = step
+            settings.warmupSeconds = warmup
+            return settings
+        }
+
+        func runner(_ executor: any RequestExecutor) -> @Sendable (Scenario) async -> RunResult {
+            { scenario in
+                let coordinator = RunCoordinator(scenario: scenario)
+                await coordinator.add(LocalWorkerLink(executor: executor, intervalNs: 100_000_000))
+                return await coordinator.run()
+            }
+        }
+
+        @Test("users: ×2 to the first bad step, then bisection; the knee is at the capacity")
+        func usersSweepFindsTheKnee() async throws {
+            let executor = CapacityExecutor(service: .milliseconds(50), capacity: 5)
+            let result = await Sweep.run(base: scenario(users: 1, runTime: 1), settings: settings(.users, step: 0.5, warmup: 0.2),
+                                         runStep: runner(executor))
+            // 1, 2, 4 are good (50 ms); 8 is 1.6 × the 1-user latency; then 6 (1.2 ×) and 7 (1.4 ×) are good.
+            #expect(result.steps.map { $0.users! } == [1, 2, 4, 8, 6, 7], "\(result.steps.map { ($0.users!, $0.e2eP50 ?? 0, $0.verdict) })")
+            #expect(result.steps.map(\.phase) == [.baseline, .ramp, .ramp, .ramp, .refine, .refine])
+            #expect(result.stoppedBy == "refined")
+            let answers = result.answers
+            #expect(answers.bestLatency?.users == 1)
+            #expect(try #require(answers.bestLatency?.e2eP50) < 0.06)
+            #expect(answers.knee?.users == 8)
+            #expect(answers.knee?.reason == "knee")
+            // The largest RPS before the knee: 5 slots / 50 ms = 100 req/s, reached from 5 users on.
+            let top = try #require(answers.maxThroughput)
+            #expect(top.users == 6 || top.users == 7)
+            #expect(top.requestsPerSecond > 80 && top.requestsPerSecond < 110)
+            #expect(answers.maxGoodput == nil)
+            // Warm-up requests are not counted: 2 users for 0.5 s at 50 ms are about 20 requests, not 28.
+            #expect(result.steps[1].requests >= 16 && result.steps[1].requests <= 22)
+            let text = SweepReport.render(result)
+            #expect(text.contains("largest RPS before the knee") && text.contains("knee:                         8 users (knee)"))
+            let json = try JSONSerialization.jsonObject(with: SweepReport.encode(result)) as? [String: Any]
+            let jsonAnswers = try #require(json?["answers"] as? [String: Any])
+            #expect(jsonAnswers["max_throughput"] != nil && jsonAnswers["best_latency"] != nil && (json?["steps"] as? [Any])?.count == 6)
+        }
+
+        @Test("rate: open-loop steps from twice the 1-user throughput; the knee is past the capacity")
+        func rateSweepFindsTheKnee() async throws {
+            let executor = CapacityExecutor(service: .milliseconds(50), capacity: 5)
+            var base = scenario(users: 1, runTime: 1)
+            base.openLoop = OpenLoop(rate: 1, arrival: .constant)
+            let result = await Sweep.run(base: base, settings: settings(.rate, step: 0.6, warmup: 0.2), runStep: runner(executor))
+            let rates = result.steps.dropFirst().map { $0.rate! }
+            #expect(result.steps.first?.users == 1 && result.steps.first?.rate == nil)
+            // 1 user: about 20 req/s; the ramp is about 40, 80, 160 req/s; capacity is 100 req/s.
+            #expect(rates.count >= 3, "\(rates)")
+            #expect(abs(rates[0] - 2 * result.steps[0].requestsPerSecond) < 1e-9)
+            #expect(abs(rates[1] - 2 * rates[0]) < 1e-9)
+            let knee = try #require(result.answers.knee?.rate)
+            #expect(knee > 80 && knee <= 170, "\(result.steps.map { ($0.rate ?? 0, $0.e2eP50 ?? 0, $0.verdict) })")
+            let top = try #require(result.answers.maxThroughput)
+            #expect(top.requestsPerSecond > 70 && top.requestsPerSecond < 115)
+        }
+
+        @Test("on the mock with --max-batch 8 the knee falls at about 8 users, within one step")
+        func mockSweepKneeAtMaxBatch() async throws {
+            let profile = EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 10, maxBatch: 8, batchSlowdown: 0.01)
+            let mock = try await MockServer.start(config: MockConfig(timing: .engine(profile)))
+            let client = StreamingClient(config: ClientConfig(baseURL: mock.baseURL, api: .chat, model: "m"))
+            var base = scenario(users: 1, runTime: 1)
+            base.target = mock.baseURL
+            let start = ContinuousClock.now
+            let result = await Sweep.run(base: base, settings: settings(.users, step: 2, warmup: 0.5), runStep: runner(client))
+            let elapsed = start.duration(to: .now)
+            try? await client.shutdown()
+            await mock.stop()
+            let trace = result.steps.map { "\($0.users!) users: \(Int(($0.e2eP50 ?? 0) * 1000)) ms \($0.verdict.rawValue)" }
+            let top = try #require(result.answers.maxThroughput?.users, "\(trace)")
+            let knee = try #require(result.answers.knee?.users, "\(trace)")
+            // Past 8 sequences requests queue: the last good step is 8 or between 8 and the next ×2 step.
+            #expect(top >= 8 && top < 16, "\(trace)")
+            #expect(knee > 8 && knee <= 16, "\(trace)")
+            #expect(elapsed < .seconds(40))
+        }
+    }
+}
