@@ -25,26 +25,27 @@ public struct ClusterServerError: Error, CustomStringConvertible {
 }
 
 /// The coordinator's TCP side: accepts workers, authenticates them, turns each into a
-/// `RemoteWorkerLink` of the `RunCoordinator`, and watches their heartbeats.
+/// `RemoteWorkerLink` of its roster (the run's `RunCoordinator`, or a sweep's `WorkerPool`), and watches their heartbeats.
 public final class CoordinatorServer: Sendable {
     public let port: Int
     let config: ClusterServerConfig
-    let coordinator: RunCoordinator
+    /// Where joins, stats and losses go: a `RunCoordinator` (one run) or a `WorkerPool` (a sweep's runs).
+    let roster: any WorkerRoster
     let logger: Logger
     let links = Mutex<[String: RemoteWorkerLink]>([:])
     let acceptTask: Mutex<Task<Void, Never>?> = Mutex(nil)
     let serverChannel: any Channel
 
-    private init(port: Int, config: ClusterServerConfig, coordinator: RunCoordinator, logger: Logger, serverChannel: any Channel) {
+    private init(port: Int, config: ClusterServerConfig, roster: any WorkerRoster, logger: Logger, serverChannel: any Channel) {
         self.port = port
         self.config = config
-        self.coordinator = coordinator
+        self.roster = roster
         self.logger = logger
         self.serverChannel = serverChannel
     }
 
     /// Binds and starts accepting workers in the background.
-    public static func start(config: ClusterServerConfig, coordinator: RunCoordinator, logger: Logger) async throws -> CoordinatorServer {
+    public static func start(config: ClusterServerConfig, roster: any WorkerRoster, logger: Logger) async throws -> CoordinatorServer {
         if config.token == nil, !isLoopback(config.host) {
             throw ClusterServerError(description: "--bind \(config.host): without a cluster token the coordinator binds to loopback only; set STAMPEDE_TOKEN (or --token-env / --token-file)")
         }
@@ -64,7 +65,7 @@ public final class CoordinatorServer: Sendable {
             throw ClusterServerError(description: "cannot listen on \(config.host):\(config.port): \(error)")
         }
         let port = listener.channel.localAddress?.port ?? config.port
-        let server = CoordinatorServer(port: port, config: config, coordinator: coordinator, logger: logger, serverChannel: listener.channel)
+        let server = CoordinatorServer(port: port, config: config, roster: roster, logger: logger, serverChannel: listener.channel)
         if config.token == nil {
             logger.notice("no cluster token set: listening on loopback only, workers are not authenticated")
         }
@@ -150,7 +151,7 @@ public final class CoordinatorServer: Sendable {
         if let workerId {
             let link = links.withLock { $0.removeValue(forKey: workerId) }
             link?.noteClosed()
-            await coordinator.lose(workerId, reason: "connection closed")
+            await roster.lose(workerId, reason: "connection closed")
         }
     }
 
@@ -189,7 +190,7 @@ public final class CoordinatorServer: Sendable {
         let lastHeard = LastHeard()
         let interval = config.heartbeatInterval
         let timeout = config.heartbeatTimeout
-        await coordinator.add(link)
+        await roster.add(link)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await link.outbox.drain(into: outbound) }
             group.addTask {
@@ -213,7 +214,7 @@ public final class CoordinatorServer: Sendable {
                 case .stats(var delta):
                     guard delta.worker == link.workerId else { throw ProtocolError.invalid("stats for worker '\(delta.worker)' on \(link.workerId)'s connection") }
                     delta.records += pendingRecords.removeValue(forKey: delta.seq) ?? []
-                    await coordinator.deliver(delta)
+                    await roster.deliver(delta)
                 case .records(let seq, let records):
                     guard records.count <= 10_000 else { throw ProtocolError.invalid("more than 10000 records in one message") }
                     pendingRecords[seq, default: []] += records

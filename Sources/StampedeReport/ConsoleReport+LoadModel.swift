@@ -55,9 +55,10 @@ public enum SweepReport {
     }
 
     public static func render(_ sweep: SweepResult) -> String {
+        func label(_ seconds: Double) -> String { Duration.nanoseconds(Int64((seconds * 1e9).rounded())).shortLabel }
         var out: [String] = []
-        out.append("Stampede sweep: \(sweep.name)  (by \(sweep.axis.rawValue); step \(Fmt.fixed(sweep.stepSeconds, 0))s after"
-            + " \(Fmt.fixed(sweep.warmupSeconds, 0))s warm-up; knee at p50 E2E > \(Fmt.fixed(sweep.kneeFactor, 2)) x the 1-user value"
+        out.append("Stampede sweep: \(sweep.name)  (by \(sweep.axis.rawValue); step \(label(sweep.stepSeconds)) after"
+            + " \(label(sweep.warmupSeconds)) warm-up; knee at p50 E2E > \(Fmt.fixed(sweep.kneeFactor, 2)) x the 1-user value"
             + ", or error rate > \(Fmt.percent(sweep.maxErrorRate))\(sweep.sloExpression.map { ", or SLO \($0) failed" } ?? ""))")
         out.append("")
         var rows = [["step", "phase", "load", "req/s", "out tok/s", "TTFT p50", "TTFT p95", "ITL p50", "ITL p95", "E2E p50", "E2E p95",

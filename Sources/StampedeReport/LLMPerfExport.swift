@@ -27,10 +27,30 @@ public enum LLMPerfExport {
     }
 
     public static func summary(_ result: RunResult, records: [RequestRecord]) -> [String: JSONValue] {
-        let s = result.scenario
+        summary(scenario: result.scenario, name: result.name, total: result.total, overall: result.overall,
+                durationSeconds: result.durationSeconds, records: records)
+    }
+
+    /// The summary of one stage: its records (a request belongs to the stage it was scheduled in),
+    /// histograms rebuilt from them (bucket for bucket what the workers recorded) over the stage's time.
+    public static func summary(_ result: RunResult, stage: StageResult, records: [RequestRecord]) -> [String: JSONValue] {
+        let mine = records.filter { $0.stage == stage.index }
+        var set = MetricSet()
+        for record in mine { set.record(record) }
+        var flat = summary(scenario: result.scenario, name: "\(result.name) stage \(stage.index)", total: set,
+                           overall: StatsSummary(set, durationSeconds: stage.summary.durationSeconds),
+                           durationSeconds: stage.summary.durationSeconds, records: mine)
+        flat["stampede_stage"] = .number(Double(stage.index))
+        flat["stampede_stage_label"] = .string(stage.label)
+        if let users = stage.users { flat["num_concurrent_requests"] = .number(Double(users)) }
+        return flat
+    }
+
+    static func summary(scenario s: Scenario, name: String, total: MetricSet, overall o: StatsSummary, durationSeconds: Double,
+                        records: [RequestRecord]) -> [String: JSONValue] {
         var flat: [String: JSONValue] = [
             "model": .string(s.model),
-            "name": .string(result.name),
+            "name": .string(name),
             "mean_input_tokens": .number(Double(s.input.mean)),
             "stddev_input_tokens": .number(Double(s.input.stddev)),
             "mean_output_tokens": .number(Double(s.output.mean)),
@@ -38,7 +58,6 @@ public enum LLMPerfExport {
             "num_concurrent_requests": .number(Double(s.users)),
             "additional_sampling_params": s.extraBody ?? .object([:]),
         ]
-        let total = result.total
         func add(_ name: String, _ histogram: MetricHistogram, scale: Double) {
             guard !histogram.isEmpty else { return }
             for p in [25.0, 50, 75, 90, 95, 99] {
@@ -59,7 +78,6 @@ public enum LLMPerfExport {
         for r in records where r.succeeded { totalTokens.record(UInt64(max(0, r.inputTokens + r.outputTokens))) }
         add("number_total_tokens", totalTokens, scale: 1)
 
-        let o = result.overall
         var codes: [String: JSONValue] = [:]
         for (code, count) in o.statusCodes where code != "200" { codes[code] = .number(Double(count)) }
         for r in records where r.errorClass != nil && r.status == nil {
@@ -78,7 +96,7 @@ public enum LLMPerfExport {
         flat["results_mean_output_throughput_token_per_s"] = .number(o.outputTokensPerSecond)
         flat["results_num_completed_requests"] = .number(Double(o.requestsSucceeded))
         flat["results_num_completed_requests_per_min"] = .number(o.completedRequestsPerMinute)
-        flat["results_stampede_duration_s"] = .number(result.durationSeconds)
+        flat["results_stampede_duration_s"] = .number(durationSeconds)
         return flat
     }
 
@@ -100,16 +118,28 @@ public enum LLMPerfExport {
         }
     }
 
-    /// Writes both files and returns their paths.
+    /// Writes both files for the whole run and, with stages, a pair per stage
+    /// (`<base>_stage<i>_summary.json`, `<base>_stage<i>_individual_responses.json`). Returns every path.
     @discardableResult
-    public static func write(_ result: RunResult, records: [RequestRecord], to directory: String) throws -> (summary: String, individual: String) {
+    public static func write(_ result: RunResult, records: [RequestRecord], to directory: String) throws -> [String] {
         let base = baseName(for: result.scenario)
-        let summaryPath = (directory as NSString).appendingPathComponent("\(base)_summary.json")
-        let individualPath = (directory as NSString).appendingPathComponent("\(base)_individual_responses.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileOutput.write(try encoder.encode(JSONValue.object(summary(result, records: records))), to: summaryPath)
-        try FileOutput.write(try encoder.encode(JSONValue.array(individualResponses(records))), to: individualPath)
-        return (summaryPath, individualPath)
+        var written: [String] = []
+        func pair(_ stem: String, _ summary: [String: JSONValue], _ records: [RequestRecord]) throws {
+            let summaryPath = (directory as NSString).appendingPathComponent("\(stem)_summary.json")
+            let individualPath = (directory as NSString).appendingPathComponent("\(stem)_individual_responses.json")
+            try FileOutput.write(try encoder.encode(JSONValue.object(summary)), to: summaryPath)
+            try FileOutput.write(try encoder.encode(JSONValue.array(individualResponses(records))), to: individualPath)
+            written += [summaryPath, individualPath]
+        }
+        try pair(base, summary(result, records: records), records)
+        if result.stages.count > 1 {
+            for stage in result.stages {
+                try pair("\(base)_stage\(stage.index)", summary(result, stage: stage, records: records),
+                         records.filter { $0.stage == stage.index })
+            }
+        }
+        return written
     }
 }

@@ -86,8 +86,7 @@ public final class RunOutputs: Sendable {
         }
         if let directory = settings.llmperfDirectory {
             let records = state.withLock { $0.records }
-            let paths = try LLMPerfExport.write(result, records: records, to: directory)
-            written.append(contentsOf: [paths.summary, paths.individual])
+            written += try LLMPerfExport.write(result, records: records, to: directory)
         }
         for path in written { print("wrote \(path)") }
         return written

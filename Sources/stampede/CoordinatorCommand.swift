@@ -18,21 +18,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("Address and port to listen on. Without a cluster token only loopback is allowed.", valueName: "host:port"))
-    var bind: HostPort = HostPort(argument: "127.0.0.1:5557")!
     @Option(help: "Wait for this many workers before starting the load.")
     var expectWorkers: Int = 1
-    @Option(help: ArgumentHelp("Give up (exit 2) if the expected workers have not all joined within this time.", valueName: "duration"))
-    var expectWorkersTimeout: String = "60s"
-    @Option(help: "Refuse workers beyond this many.")
-    var maxWorkers: Int = 256
-    @Option(help: ArgumentHelp("Drop a worker after this long without a message from it.", valueName: "duration"))
-    var heartbeatTimeout: String = "5s"
-    @Option(help: ArgumentHelp("How often each side pings the other.", valueName: "duration"))
-    var heartbeatInterval: String = "1s"
     @Flag(help: "Leave workers connected after the run instead of telling them to quit.")
     var keepWorkers = false
 
+    @OptionGroup(title: "Listening for workers") var server: ServerOptions
     @OptionGroup(title: "Cluster token") var tokenOptions: TokenOptions
     @OptionGroup(title: "Load") var load: LoadOptions
     @OptionGroup(title: "Open loop and stages") var loadModel: LoadModelOptions
@@ -41,12 +32,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     mutating func validate() throws {
         guard load.target != nil else { throw ValidationError("--target: required for a cluster run (start `stampede mock` for a simulated one)") }
-        guard expectWorkers >= 1 else { throw ValidationError("--expect-workers: must be at least 1 (got \(expectWorkers))") }
-        guard maxWorkers >= expectWorkers else { throw ValidationError("--max-workers: must be at least --expect-workers") }
-        _ = try parseSeconds(expectWorkersTimeout, flag: "--expect-workers-timeout")
-        let interval = try parseSeconds(heartbeatInterval, flag: "--heartbeat-interval")
-        let timeout = try parseSeconds(heartbeatTimeout, flag: "--heartbeat-timeout")
-        guard timeout > interval else { throw ValidationError("--heartbeat-timeout: must be longer than --heartbeat-interval") }
+        try server.validate(expectWorkers: expectWorkers)
     }
 
     func run() async throws {
@@ -58,37 +44,21 @@ struct CoordinatorCommand: AsyncParsableCommand {
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
         let outputs: RunOutputs
         do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
-        var config = ClusterServerConfig()
-        config.host = bind.host
-        config.port = bind.port
-        config.token = try tokenOptions.token()
-        config.maxWorkers = maxWorkers
-        config.maxLineBytes = tokenOptions.maxLineBytes
-        config.heartbeatInterval = try parseSeconds(heartbeatInterval, flag: "--heartbeat-interval")
-        config.heartbeatTimeout = try parseSeconds(heartbeatTimeout, flag: "--heartbeat-timeout")
+        let config = try server.config(token: tokenOptions)
 
         let coordinator = RunCoordinator(scenario: scenario, logger: logger, onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
-        let server: CoordinatorServer
-        do { server = try await CoordinatorServer.start(config: config, coordinator: coordinator, logger: logger) } catch {
+        let listener: CoordinatorServer
+        do { listener = try await CoordinatorServer.start(config: config, roster: coordinator, logger: logger) } catch {
             throw CLIError("\(error)")
         }
-        FileHandle.standardError.write(Data("stampede coordinator listening on \(bind.host):\(server.port); waiting for \(expectWorkers) worker(s)\n".utf8))
+        FileHandle.standardError.write(Data("stampede coordinator listening on \(config.host):\(listener.port); waiting for \(expectWorkers) worker(s)\n".utf8))
         let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         defer { trap.cancel() }
 
-        let deadline = ContinuousClock.now + (try parseSeconds(expectWorkersTimeout, flag: "--expect-workers-timeout"))
-        while await coordinator.workerCount < expectWorkers {
-            let interrupted = await coordinator.isStopRequested
-            if ContinuousClock.now >= deadline || interrupted {
-                let joined = await coordinator.workerCount
-                await server.shutdown(quitWorkers: false)
-                FileHandle.standardError.write(Data("error: only \(joined) of \(expectWorkers) worker(s) joined within \(expectWorkersTimeout)\n".utf8))
-                throw ExitCode(2)
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await server.waitForWorkers(expectWorkers, server: listener, count: { await coordinator.workerCount },
+                                        interrupted: { await coordinator.isStopRequested })
         let result = await coordinator.decorate(await coordinator.run())
-        await server.shutdown(quitWorkers: !keepWorkers)
+        await listener.shutdown(quitWorkers: !keepWorkers)
         do { try outputs.finish(result, showWorkers: true) } catch { throw CLIError("\(error)") }
         let code = outputs.exitCode(result)
         if code != 0 { throw ExitCode(code) }

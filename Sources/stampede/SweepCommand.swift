@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StampedeClient
+import StampedeCluster
 import StampedeCore
 import StampedeEngine
 import StampedeMock
@@ -20,8 +21,11 @@ struct SweepCommand: AsyncParsableCommand {
         Each step holds its load for --warmup (not counted) and --step-time (measured) and reports users or
         rate, req/s, TTFT/ITL/E2E p50 and p95, output tokens/s and errors. At the end it prints the answers:
         best latency at 1 user, the largest req/s before the knee, and the largest req/s within the SLO.
-        Steps run in this process (a coordinator with one in-process worker); without --target the
-        built-in simulated server is started, as in `run`. Exit code: 0 ok; 2 the 1-user step failed.
+        Each step is one coordinator run. By default it runs in this process (one in-process worker; without
+        --target the built-in simulated server is started, as in `run`). With --expect-workers N it listens
+        like `stampede coordinator` and runs every step on N `stampede worker` processes, their load split
+        and their histograms merged as in a cluster run.
+        Exit code: 0 ok; 2 the 1-user step failed, or the expected workers never came.
         """
     )
 
@@ -57,9 +61,16 @@ struct SweepCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "warning"
 
+    @Option(help: ArgumentHelp("Run the steps on this many `stampede worker` processes that connect to --bind (0: in this process).", valueName: "n"))
+    var expectWorkers: Int = 0
+    @Flag(help: "With --expect-workers: leave workers connected after the sweep instead of telling them to quit.")
+    var keepWorkers = false
+
     @OptionGroup(title: "Load (--users, --run-time and --max-requests are set per step)") var load: LoadOptions
     @OptionGroup(title: "SLO and cost") var sloCost: SLOCostOptions
     @OptionGroup(title: "Built-in simulated server (used when --target is omitted)") var mock: MockOptions
+    @OptionGroup(title: "Cluster (with --expect-workers)") var server: ServerOptions
+    @OptionGroup(title: "Cluster token (with --expect-workers)") var tokenOptions: TokenOptions
 
     var settings: SweepSettings {
         get throws {
@@ -81,6 +92,13 @@ struct SweepCommand: AsyncParsableCommand {
     mutating func validate() throws {
         _ = try settings
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: '\(logLevel)' is not a log level") }
+        if expectWorkers < 0 { throw ValidationError("--expect-workers: must not be negative (got \(expectWorkers))") }
+        if expectWorkers > 0 {
+            try server.validate(expectWorkers: expectWorkers)
+            guard load.target != nil else {
+                throw ValidationError("--target: required with --expect-workers (start `stampede mock` for a simulated one)")
+            }
+        }
         if load.maxRequests != nil { throw ValidationError("--max-requests: a sweep sets each step's length with --step-time") }
         if load.runTime != nil { throw ValidationError("--run-time: a sweep sets each step's length with --step-time and --warmup") }
         if by == .users, arrival != .poisson || burstiness != 1 || maxConcurrency != nil {
@@ -116,26 +134,30 @@ struct SweepCommand: AsyncParsableCommand {
         try sloCost.apply(to: &scenario)
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
 
-        let client = StreamingClient(config: ClientConfig(
-            baseURL: scenario.target, api: scenario.api, model: scenario.model,
-            apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv], extraBody: scenario.extraBody,
-            requestTimeout: .seconds(scenario.requestTimeoutSeconds),
-            maxConnections: by == .users ? min(settings.maxUsers, 4096) : maxConcurrency ?? 1024))
         let control = SweepControl()
         let trap = SignalTrap { control.interrupt() }
+        defer { trap.cancel() }
+        let workers: StepWorkers
+        do {
+            workers = expectWorkers > 0
+                ? try await .cluster(expect: expectWorkers, server: server, token: tokenOptions, control: control, logger: logger)
+                : .local(scenario: scenario, settings: settings, maxConcurrency: maxConcurrency)
+        } catch {
+            await embedded?.stop()
+            throw error
+        }
         let quiet = self.quiet
         let stepLogger = logger
         let result = await Sweep.run(base: scenario, settings: settings, isCancelled: { control.isInterrupted }, onStep: { step in
             if !quiet { FileHandle.standardError.write(Data((SweepReport.stepLine(step) + "\n").utf8)) }
         }, runStep: { stepScenario in
             let coordinator = RunCoordinator(scenario: stepScenario, logger: stepLogger)
-            await coordinator.add(LocalWorkerLink(executor: client))
             await control.begin(coordinator)
-            return await coordinator.run()
+            return await workers.run(coordinator, control: control)
         })
-        trap.cancel()
-        try? await client.shutdown()
+        await workers.shutdown(quitWorkers: !keepWorkers)
         await embedded?.stop()
+        if let why = control.abortReason { FileHandle.standardError.write(Data("sweep stopped: \(why)\n".utf8)) }
         print(SweepReport.render(result), terminator: "")
         if let json {
             do { try SweepReport.write(result, to: json) } catch { throw CLIError("\(error)") }
@@ -145,15 +167,18 @@ struct SweepCommand: AsyncParsableCommand {
     }
 }
 
-/// The sweep's interrupt state: Ctrl-C stops the current step and the sweep.
+/// The sweep's interrupt state: Ctrl-C (or losing every worker) stops the current step and the sweep.
 final class SweepControl: Sendable {
-    private let state = Mutex<(current: RunCoordinator?, interrupted: Bool)>((nil, false))
+    private let state = Mutex<(current: RunCoordinator?, interrupted: Bool, reason: String?)>((nil, false, nil))
 
     var isInterrupted: Bool { state.withLock { $0.interrupted } }
+    /// Why the sweep was stopped, when it was not by Ctrl-C.
+    var abortReason: String? { state.withLock { $0.reason } }
 
-    func interrupt() {
+    func interrupt(reason: String? = nil) {
         let current = state.withLock { s in
             s.interrupted = true
+            if s.reason == nil { s.reason = reason }
             return s.current
         }
         if let current { Task { await current.requestStop(.interrupted) } }
@@ -166,6 +191,55 @@ final class SweepControl: Sendable {
             return s.interrupted
         }
         if interrupted { await coordinator.requestStop(.interrupted) }
+    }
+}
+
+/// Where a sweep's steps run: one in-process worker, or the workers connected to a listening server.
+enum StepWorkers: Sendable {
+    case inProcess(StreamingClient)
+    case remote(CoordinatorServer, WorkerPool)
+
+    static func local(scenario: Scenario, settings: SweepSettings, maxConcurrency: Int?) -> StepWorkers {
+        .inProcess(StreamingClient(config: ClientConfig(
+            baseURL: scenario.target, api: scenario.api, model: scenario.model,
+            apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv], extraBody: scenario.extraBody,
+            requestTimeout: .seconds(scenario.requestTimeoutSeconds),
+            maxConnections: settings.axis == .users ? min(settings.maxUsers, 4096) : maxConcurrency ?? 1024)))
+    }
+
+    /// Listens for workers (as `stampede coordinator` does) and waits for `expect` of them.
+    static func cluster(expect: Int, server: ServerOptions, token: TokenOptions, control: SweepControl, logger: Logger) async throws -> StepWorkers {
+        let config = try server.config(token: token)
+        let pool = WorkerPool()
+        let listener: CoordinatorServer
+        do { listener = try await CoordinatorServer.start(config: config, roster: pool, logger: logger) } catch { throw CLIError("\(error)") }
+        FileHandle.standardError.write(Data("stampede sweep listening on \(config.host):\(listener.port); waiting for \(expect) worker(s)\n".utf8))
+        try await server.waitForWorkers(expect, server: listener, count: { await pool.count }, interrupted: { control.isInterrupted })
+        return .remote(listener, pool)
+    }
+
+    /// Runs one step on these workers.
+    func run(_ coordinator: RunCoordinator, control: SweepControl) async -> RunResult {
+        switch self {
+        case .inProcess(let client):
+            await coordinator.add(LocalWorkerLink(executor: client))
+            return await coordinator.run()
+        case .remote(_, let pool):
+            await pool.attach(coordinator)
+            let result = await coordinator.decorate(await coordinator.run())
+            await pool.detach()
+            if result.stopReason == .allWorkersLost || result.stopReason == .startFailed {
+                control.interrupt(reason: "no worker left (\(result.stopReason.rawValue))")
+            }
+            return result
+        }
+    }
+
+    func shutdown(quitWorkers: Bool) async {
+        switch self {
+        case .inProcess(let client): try? await client.shutdown()
+        case .remote(let listener, _): await listener.shutdown(quitWorkers: quitWorkers)
+        }
     }
 }
 

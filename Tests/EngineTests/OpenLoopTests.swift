@@ -71,7 +71,6 @@ struct ArrivalScheduleTests {
 }
 
 /// Suites that time real runs, one at a time: on a 2-core machine they would otherwise starve each other.
-/// scripts/test.sh runs this suite in a pass of its own, after the quick suites, with no other test beside it.
 @Suite(.serialized) enum LoadModelSuite {}
 
 extension LoadModelSuite {

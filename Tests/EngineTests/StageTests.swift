@@ -1,3 +1,4 @@
+import Foundation
 import StampedeCore
 import StampedeEngine
 import StampedeMetrics
@@ -84,6 +85,26 @@ extension LoadModelSuite {
             #expect(records.allSatisfy { $0.worker == "w\($0.user % 2)" })
             #expect(Set(records.map(\.user)) == Set(0..<120))
             #expect(ConsoleReport.render(result).contains("Open loop (constant arrivals)"))
+
+            // Every output has a block per stage: JSON (`stages`) and an LLMPerf file pair per stage.
+            let json = try #require(try JSONSerialization.jsonObject(with: JSONReport.encode(result)) as? [String: Any])
+            #expect((json["stages"] as? [[String: Any]])?.count == 2)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-stages-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let paths = try LLMPerfExport.write(result, records: records, to: dir.path)
+            #expect(paths.map { ($0 as NSString).lastPathComponent } == [
+                "stampede-mock_50_10_summary.json", "stampede-mock_50_10_individual_responses.json",
+                "stampede-mock_50_10_stage0_summary.json", "stampede-mock_50_10_stage0_individual_responses.json",
+                "stampede-mock_50_10_stage1_summary.json", "stampede-mock_50_10_stage1_individual_responses.json",
+            ])
+            for (index, expected) in [(0, 30), (1, 90)] {
+                let path = dir.appendingPathComponent("stampede-mock_50_10_stage\(index)_summary.json")
+                let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any])
+                #expect(summary["results_num_completed_requests"] as? Int == expected, "stage \(index)")
+                #expect(summary["stampede_stage"] as? Int == index)
+                let stageE2E = try #require(summary["results_end_to_end_latency_s_quantiles_p50"] as? Double)
+                #expect(abs(stageE2E - result.stages[index].summary[.e2e].p50) < 1e-9, "stage \(index): the rebuilt histogram differs")
+            }
         }
 
         func tenthSecondIntervals() -> CoordinatorOptions {

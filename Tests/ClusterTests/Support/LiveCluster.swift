@@ -24,7 +24,7 @@ struct LiveCoordinator {
         config.token = token
         config.maxWorkers = maxWorkers
         config.handshakeTimeout = handshakeTimeout
-        let server = try await CoordinatorServer.start(config: config, coordinator: coordinator, logger: log.logger("test.server"))
+        let server = try await CoordinatorServer.start(config: config, roster: coordinator, logger: log.logger("test.server"))
         return LiveCoordinator(server: server, coordinator: coordinator, log: log)
     }
 
