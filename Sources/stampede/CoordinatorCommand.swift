@@ -23,6 +23,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Flag(help: "Leave workers connected after the run instead of telling them to quit.")
     var keepWorkers = false
 
+    @OptionGroup var configFile: ConfigOption
     @OptionGroup(title: "Listening for workers") var server: ServerOptions
     @OptionGroup(title: "Cluster token") var tokenOptions: TokenOptions
     @OptionGroup(title: "Load") var load: LoadOptions

@@ -20,6 +20,7 @@ struct MockCommand: AsyncParsableCommand {
     var host: String = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one and prints it).")
     var port: Int = 8000
+    @OptionGroup var configFile: ConfigOption
     @OptionGroup(title: "Simulation") var mock: MockOptions
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"

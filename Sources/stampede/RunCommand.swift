@@ -19,6 +19,7 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
+    @OptionGroup var configFile: ConfigOption
     @OptionGroup(title: "Load") var load: LoadOptions
     @OptionGroup(title: "Open loop and stages") var loadModel: LoadModelOptions
     @OptionGroup(title: "SLO and cost") var sloCost: SLOCostOptions

@@ -17,4 +17,13 @@ struct Stampede: AsyncParsableCommand {
         """,
         subcommands: [RunCommand.self, MockCommand.self, CoordinatorCommand.self, WorkerCommand.self, SweepCommand.self]
     )
+
+    /// Expands `--config FILE` (a YAML scenario file) into flags, then parses and runs as usual.
+    static func main() async {
+        let arguments: [String]
+        do { arguments = try ConfigFile.expand(Array(CommandLine.arguments.dropFirst())) } catch {
+            exit(withError: ValidationError(error.description))
+        }
+        await main(arguments)
+    }
 }

@@ -66,6 +66,7 @@ struct SweepCommand: AsyncParsableCommand {
     @Flag(help: "With --expect-workers: leave workers connected after the sweep instead of telling them to quit.")
     var keepWorkers = false
 
+    @OptionGroup var configFile: ConfigOption
     @OptionGroup(title: "Load (--users, --run-time and --max-requests are set per step)") var load: LoadOptions
     @OptionGroup(title: "SLO and cost") var sloCost: SLOCostOptions
     @OptionGroup(title: "Built-in simulated server (used when --target is omitted)") var mock: MockOptions

@@ -23,6 +23,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var name: String?
     @Option(help: "Give up after this many failed connection attempts in a row (default: keep trying).")
     var maxConnectAttempts: Int?
+    @OptionGroup var configFile: ConfigOption
     @OptionGroup(title: "Cluster token") var tokenOptions: TokenOptions
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
