@@ -116,24 +116,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# wait_for FILE TEXT SECONDS PID: until FILE contains TEXT; false when PID exits or time is up.
-wait_for() {
-  local _
-  for _ in $(seq 1 $(($3 * 10))); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-show_logs() {
-  local f
-  for f in "$TMP"/*.log; do
-    [ -f "$f" ] || continue
-    echo "----- $(basename "$f") (last 40 lines)" >&2
-    tail -n 40 "$f" >&2
-  done
-}
+# shellcheck source=scripts/lib/processes.sh
+. "$ROOT/scripts/lib/processes.sh"
+show_logs() { show_logs_in "$TMP" 40; }
 
 if [ -z "$TARGET" ]; then
   "$BIN" mock --host 127.0.0.1 --port 0 --ttft-ms 50 --itl-ms 10 >"$TMP/mock.log" 2>&1 &

@@ -214,25 +214,9 @@ start() {
   PIDS+=($!)
 }
 
-# wait_for FILE TEXT SECONDS PID: until FILE contains TEXT; false when PID exits or time is up.
-wait_for() {
-  local _
-  for _ in $(seq 1 $(($3 * 10))); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$4" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-show_logs() {
-  local f
-  for f in "$LOGDIR"/*.log; do
-    [ -f "$f" ] || continue
-    echo "----- $(basename "$f") (last 20 lines)" >&2
-    tail -n 20 "$f" >&2
-  done
-}
+# shellcheck source=scripts/lib/processes.sh
+. "$ROOT/scripts/lib/processes.sh"
+show_logs() { show_logs_in "$LOGDIR" 20; }
 
 STAMPEDE_TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
 export STAMPEDE_TOKEN

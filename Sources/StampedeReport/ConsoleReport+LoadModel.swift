@@ -110,10 +110,7 @@ public enum SweepReport {
 
     /// `--json PATH` of a sweep: the steps and the answers, snake_case like the run report.
     public static func encode(_ sweep: SweepResult) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return try encoder.encode(sweep)
+        try JSONReport.encoder().encode(sweep)
     }
 
     public static func write(_ sweep: SweepResult, to path: String) throws {

@@ -11,10 +11,15 @@ public struct ReportWriteError: Error, CustomStringConvertible {
 /// `--json PATH`: the native results, summary plus time series.
 public enum JSONReport {
     public static func encode(_ result: RunResult) throws -> Data {
+        try encoder().encode(result)
+    }
+
+    /// Pretty, sorted, snake_case: every JSON file Stampede writes (runs and sweeps) looks alike.
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        return try encoder.encode(result)
+        return encoder
     }
 
     public static func write(_ result: RunResult, to path: String) throws {
