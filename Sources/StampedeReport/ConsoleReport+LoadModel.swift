@@ -15,7 +15,7 @@ extension ConsoleReport {
             let lag = { (value: Double?) in value.map { Fmt.ms($0) + " ms" } ?? "-" }
             let rows = [
                 ["metric", "value", "formula"],
-                ["requested rate", Fmt.fixed(open.requestedRate, 3) + " req/s", "scheduled arrivals / duration"],
+                ["requested rate", Fmt.fixed(open.requestedRate, 3) + " req/s", "--rate, time-weighted over the rate stages"],
                 ["achieved rate", Fmt.fixed(open.achievedRate, 3) + " req/s", "finished / duration"],
                 ["dropped arrivals", "\(open.droppedArrivals)", "arrivals with max-concurrency requests in flight"],
                 ["schedule lag p50", lag(open.scheduleLagP50Seconds), "actual send - scheduled send"],
