@@ -101,8 +101,11 @@ public enum SweepReport {
                 out.append("  cost at \(Fmt.fixed(at.requestsPerSecond, 2)) req/s:      $\(Fmt.fixed(at.perThousandRequests, 4)) per 1k requests"
                     + (at.perMillionOutputTokens.map { ", $\(Fmt.fixed($0, 4)) per 1M output tokens" } ?? "")
                     + " (hourly price / (3600 x req/s))")
-            } else {
-                out.append("  cost at the largest RPS before the knee: see `cost_at_max_throughput` in --json")
+            }
+            if let tokens = cost.perToken {
+                out.append("  per-token cost at that step:  $\(Fmt.fixed(tokens.costPerRequest.p50, 6)) p50 per request"
+                    + (tokens.perThousandRequests.map { ", $\(Fmt.fixed($0, 4)) per 1k requests" } ?? "")
+                    + (tokens.perMillionOutputTokens.map { ", $\(Fmt.fixed($0, 4)) per 1M output tokens" } ?? ""))
             }
         }
         return out.joined(separator: "\n") + "\n"

@@ -78,6 +78,28 @@ extension LoadModelSuite {
             #expect(jsonAnswers["max_throughput"] != nil && jsonAnswers["best_latency"] != nil && (json?["steps"] as? [Any])?.count == 6)
         }
 
+        @Test("with prices, the answers carry the cost at the largest RPS before the knee, by the hourly and per-token formulas")
+        func costAtTheSustainableRate() async throws {
+            let executor = CapacityExecutor(service: .milliseconds(50), capacity: 5)
+            var base = scenario(users: 1, runTime: 1)
+            base.pricing = Pricing(pricePerHour: 4, replicas: 2, inputPerMTok: 0.7, outputPerMTok: 2.8)
+            let result = await Sweep.run(base: base, settings: settings(.users, step: 0.5, warmup: 0.2), runStep: runner(executor))
+            let top = try #require(result.answers.maxThroughput)
+            let cost = try #require(result.answers.costAtMaxThroughput)
+            let atRate = try #require(cost.atSustainableRPS)
+            // Hand computation: $4/h x 2 replicas at the step's req/s.
+            #expect(atRate.requestsPerSecond == top.requestsPerSecond)
+            #expect(abs(atRate.perRequest - 8 / (3600 * top.requestsPerSecond)) < 1e-12)
+            #expect(abs(atRate.perThousandRequests - atRate.perRequest * 1000) < 1e-12)
+            // Per-token prices: CapacityExecutor's requests have 10 input and 1 output tokens.
+            let perToken = try #require(cost.perToken)
+            let expected = 10 * 0.7 / 1e6 + 1 * 2.8 / 1e6
+            #expect(abs(perToken.costPerRequest.p50 - expected) / expected < 0.001)
+            let text = SweepReport.render(result)
+            #expect(text.contains("cost at \(String(format: "%.2f", top.requestsPerSecond)) req/s"), "\(text)")
+            #expect(text.contains("per-token cost at that step"), "\(text)")
+        }
+
         @Test("rate: open-loop steps from twice the 1-user throughput; the knee is past the capacity")
         func rateSweepFindsTheKnee() async throws {
             let executor = CapacityExecutor(service: .milliseconds(50), capacity: 5)
