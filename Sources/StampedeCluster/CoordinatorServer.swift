@@ -62,7 +62,7 @@ public final class CoordinatorServer: Sendable {
                     }
                 }
         } catch {
-            throw ClusterServerError(description: "cannot listen on \(config.host):\(config.port): \(error)")
+            throw ClusterServerError(description: "cannot listen on \(config.host):\(config.port): \(SocketErrorText.describe(error))")
         }
         let port = listener.channel.localAddress?.port ?? config.port
         let server = CoordinatorServer(port: port, config: config, roster: roster, logger: logger, serverChannel: listener.channel)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StampedeCluster
 import StampedeMock
 
 struct MockCommand: AsyncParsableCommand {
@@ -38,7 +39,7 @@ struct MockCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("stampede mock listening on http://\(host):\(bound)\n".utf8))
             }
         } catch {
-            throw CLIError("cannot serve on \(host):\(port): \(error)")
+            throw CLIError("cannot serve on \(host):\(port): \(SocketErrorText.describe(error))")
         }
     }
 }

@@ -42,4 +42,18 @@ struct BadInputTests {
         #expect(child.stdout.contains("users/s"))
         #expect(child.stdout.contains("--mean-input-tokens"))
     }
+
+    @Test("a port already in use is a one-line error, for the mock and the coordinator", .timeLimit(.minutes(1)))
+    func portInUse() async throws {
+        let (mock, url) = try await startMock([])
+        defer { mock.terminate() }
+        let port = try #require(url.split(separator: ":").last.map(String.init))
+        for arguments in [["mock", "--port", port], ["coordinator", "--target", url, "--bind", "127.0.0.1:\(port)"]] {
+            let child = try Child(arguments)
+            let status = await child.wait(timeout: .seconds(20))
+            #expect(status != nil && status != 0, "\(arguments)")
+            let lines = child.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+            #expect(lines.count == 1 && lines[0].hasSuffix(":\(port): Address already in use"), "\(arguments): \(child.stderr)")
+        }
+    }
 }
