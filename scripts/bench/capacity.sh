@@ -17,19 +17,10 @@ for users in ${STEPS[@]}; do
     --quiet --max-error-rate 1 --json "$OUT/cap-$users.json" > "$OUT/cap-$users.txt" &
   pid=$!
   PIDS+=("$pid")
-  peak=0
-  c0=$(cpu_seconds "$pid"); t0=$(date +%s.%N)
-  while kill -0 "$pid" 2>/dev/null; do
-    r=$(rss_kib "$pid" 2>/dev/null || echo 0)
-    [ "${r:-0}" -gt "$peak" ] && peak=$r
-    c1=$(cpu_seconds "$pid" 2>/dev/null || echo "$c0"); t1=$(date +%s.%N)
-    sleep 0.5
-  done
-  wait "$pid" || true
+  watch_pid "$pid"
   conc=$(json_get "$OUT/cap-$users.json" "['time_series']" | python3 -c "import sys,ast; print(max(p['in_flight'] for p in ast.literal_eval(sys.stdin.read())))")
   done_=$(json_get "$OUT/cap-$users.json" "['overall']['requests_finished']")
   errs=$(json_get "$OUT/cap-$users.json" "['overall']['requests_failed']")
   itl=$(json_get "$OUT/cap-$users.json" "['overall']['latency']['itl']['p50']")
-  cpu=$(python3 -c "print(f'{($c1-$c0)/($t1-$t0)*100:.0f}')")
-  printf "%8s %12s %10s %10s %9.1fms %12.1f %10s\n" "$users" "$conc" "$done_" "$errs" "$(python3 -c "print($itl*1000)")" "$(python3 -c "print($peak/1024)")" "$cpu"
+  printf "%8s %12s %10s %10s %9.1fms %12.1f %10s\n" "$users" "$conc" "$done_" "$errs" "$(python3 -c "print($itl*1000)")" "$PEAK_MIB" "$CPU_PCT"
 done

@@ -39,3 +39,19 @@ rss_kib() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 # json_get FILE EXPR : a value from a JSON file (EXPR is Python indexing, e.g. "['overall']['requests_finished']").
 json_get() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
+
+# watch_pid PID : waits for PID to exit, sampling it every 0.5 s; sets PEAK_MIB (peak RSS) and
+# CPU_PCT (CPU seconds over wall seconds while it ran, in % of one core).
+watch_pid() {
+  local pid=$1 peak=0 r c0 t0 c1 t1
+  c0=$(cpu_seconds "$pid"); t0=$(date +%s.%N); c1=$c0; t1=$t0
+  while kill -0 "$pid" 2>/dev/null; do
+    r=$(rss_kib "$pid" 2>/dev/null || echo 0)
+    [ "${r:-0}" -gt "$peak" ] && peak=$r
+    c1=$(cpu_seconds "$pid" 2>/dev/null || echo "$c1"); t1=$(date +%s.%N)
+    sleep 0.5
+  done
+  wait "$pid" || true
+  PEAK_MIB=$(python3 -c "print(f'{$peak/1024:.1f}')")
+  CPU_PCT=$(python3 -c "print(f'{($c1-$c0)/max($t1-$t0,1e-9)*100:.0f}')")
+}

@@ -18,21 +18,12 @@ for rate in ${STEPS[@]}; do
     --quiet --max-error-rate 1 --json "$OUT/open-$rate.json" > "$OUT/open-$rate.txt" &
   pid=$!
   PIDS+=("$pid")
-  peak=0
-  c0=$(cpu_seconds "$pid"); t0=$(date +%s.%N); c1=$c0; t1=$t0
-  while kill -0 "$pid" 2>/dev/null; do
-    r=$(rss_kib "$pid" 2>/dev/null || echo 0)
-    [ "${r:-0}" -gt "$peak" ] && peak=$r
-    c1=$(cpu_seconds "$pid" 2>/dev/null || echo "$c1"); t1=$(date +%s.%N)
-    sleep 0.5
-  done
-  wait "$pid" || true
+  watch_pid "$pid"
   achieved=$(json_get "$OUT/open-$rate.json" "['open_loop']['achieved_rate']")
   done_=$(json_get "$OUT/open-$rate.json" "['overall']['requests_finished']")
   errs=$(json_get "$OUT/open-$rate.json" "['overall']['requests_failed']")
   lag50=$(json_get "$OUT/open-$rate.json" "['open_loop']['schedule_lag_p50_seconds']")
   lag99=$(json_get "$OUT/open-$rate.json" "['open_loop']['schedule_lag_p99_seconds']")
-  cpu=$(python3 -c "print(f'{($c1-$c0)/max($t1-$t0,1e-9)*100:.0f}')")
   printf "%10s %12.1f %10s %8s %10.2fms %10.2fms %10.1f %8s\n" "$rate" "$achieved" "$done_" "$errs" \
-    "$(python3 -c "print($lag50*1000)")" "$(python3 -c "print($lag99*1000)")" "$(python3 -c "print($peak/1024)")" "$cpu"
+    "$(python3 -c "print($lag50*1000)")" "$(python3 -c "print($lag99*1000)")" "$PEAK_MIB" "$CPU_PCT"
 done
