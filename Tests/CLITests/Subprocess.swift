@@ -85,13 +85,18 @@ struct SubprocessError: Error, CustomStringConvertible {
 /// Starts `stampede mock` on a free port and returns it with its base URL.
 func startMock(_ extra: [String]) async throws -> (Child, String) {
     let mock = try Child(["mock", "--port", "0"] + extra)
-    guard await mock.waitFor("listening on ", timeout: .seconds(20)) else {
-        mock.terminate()
-        throw SubprocessError("mock did not start: \(mock.stderr)")
+    // The URL line is on stdout; the server's log (stderr) may say "listening on" first.
+    let deadline = ContinuousClock.now + .seconds(20)
+    while ContinuousClock.now < deadline {
+        if let line = mock.stdout.split(separator: "\n").first(where: { $0.contains("listening on http://") }),
+           let start = line.range(of: "http://") {
+            return (mock, String(line[start.lowerBound...]).trimmingCharacters(in: .whitespaces))
+        }
+        if !mock.process.isRunning { break }
+        try await Task.sleep(for: .milliseconds(50))
     }
-    let line = mock.stdout.split(separator: "\n").first { $0.contains("listening on ") }!
-    let url = String(line[line.range(of: "http://")!.lowerBound...]).trimmingCharacters(in: .whitespaces)
-    return (mock, url)
+    mock.terminate()
+    throw SubprocessError("mock did not start: \(mock.stderr)")
 }
 
 func temporaryDirectory() throws -> URL {
