@@ -19,14 +19,11 @@ public actor WorkerPool: WorkerRoster {
     private var links: [String: any WorkerLink] = [:]
     private var order: [String] = []
     private var current: RunCoordinator?
-    /// Stats that arrived while no run was attached.
-    public private(set) var droppedDeltas = 0
 
     public init() {}
 
     /// Workers connected now.
     public var count: Int { order.count }
-    public var workerIds: [String] { order }
 
     public func add(_ link: any WorkerLink) async {
         guard links[link.workerId] == nil else { return }
@@ -42,11 +39,7 @@ public actor WorkerPool: WorkerRoster {
     }
 
     public func deliver(_ delta: IntervalDelta) async {
-        guard let current else {
-            droppedDeltas += 1
-            return
-        }
-        await current.deliver(delta)
+        await current?.deliver(delta)
     }
 
     /// Makes `coordinator` the current run and gives it every connected worker, in join order.

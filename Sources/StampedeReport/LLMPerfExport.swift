@@ -33,8 +33,7 @@ public enum LLMPerfExport {
 
     /// The summary of one stage: its records (a request belongs to the stage it was scheduled in),
     /// histograms rebuilt from them (bucket for bucket what the workers recorded) over the stage's time.
-    public static func summary(_ result: RunResult, stage: StageResult, records: [RequestRecord]) -> [String: JSONValue] {
-        let mine = records.filter { $0.stage == stage.index }
+    static func summary(_ result: RunResult, stage: StageResult, stageRecords mine: [RequestRecord]) -> [String: JSONValue] {
         var set = MetricSet()
         for record in mine { set.record(record) }
         var flat = summary(scenario: result.scenario, name: "\(result.name) stage \(stage.index)", total: set,
@@ -135,9 +134,10 @@ public enum LLMPerfExport {
         }
         try pair(base, summary(result, records: records), records)
         if result.stages.count > 1 {
+            let byStage = Dictionary(grouping: records, by: \.stage)
             for stage in result.stages {
-                try pair("\(base)_stage\(stage.index)", summary(result, stage: stage, records: records),
-                         records.filter { $0.stage == stage.index })
+                let mine = byStage[stage.index] ?? []
+                try pair("\(base)_stage\(stage.index)", summary(result, stage: stage, stageRecords: mine), mine)
             }
         }
         return written
