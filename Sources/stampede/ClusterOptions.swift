@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Logging
 import StampedeCluster
 import StampedeCore
+import StampedeEngine
 
 /// Where the cluster token comes from. Shared by `coordinator` and `worker`.
 struct TokenOptions: ParsableArguments {
@@ -53,6 +55,16 @@ struct ServerOptions: ParsableArguments {
         config.heartbeatInterval = try parseSeconds(heartbeatInterval, flag: "--heartbeat-interval")
         config.heartbeatTimeout = try parseSeconds(heartbeatTimeout, flag: "--heartbeat-timeout")
         return config
+    }
+
+    /// Starts listening for workers, reporting to `roster`, and says so on stderr
+    /// ("stampede <command> listening on HOST:PORT; waiting for N worker(s)").
+    func listen(roster: any WorkerRoster, token: TokenOptions, logger: Logger, command: String, expecting: Int) async throws -> CoordinatorServer {
+        let config = try config(token: token)
+        let listener: CoordinatorServer
+        do { listener = try await CoordinatorServer.start(config: config, roster: roster, logger: logger) } catch { throw CLIError("\(error)") }
+        FileHandle.standardError.write(Data("stampede \(command) listening on \(config.host):\(listener.port); waiting for \(expecting) worker(s)\n".utf8))
+        return listener
     }
 
     /// Waits until `count()` reaches `expected`. On timeout or `interrupted()` it shuts the server

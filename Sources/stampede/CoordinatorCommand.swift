@@ -45,14 +45,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
         let outputs: RunOutputs
         do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
-        let config = try server.config(token: tokenOptions)
-
         let coordinator = RunCoordinator(scenario: scenario, logger: logger, onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
-        let listener: CoordinatorServer
-        do { listener = try await CoordinatorServer.start(config: config, roster: coordinator, logger: logger) } catch {
-            throw CLIError("\(error)")
-        }
-        FileHandle.standardError.write(Data("stampede coordinator listening on \(config.host):\(listener.port); waiting for \(expectWorkers) worker(s)\n".utf8))
+        let listener = try await server.listen(roster: coordinator, token: tokenOptions, logger: logger, command: "coordinator",
+                                               expecting: expectWorkers)
         let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         defer { trap.cancel() }
 

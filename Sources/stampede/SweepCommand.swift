@@ -210,11 +210,8 @@ enum StepWorkers: Sendable {
 
     /// Listens for workers (as `stampede coordinator` does) and waits for `expect` of them.
     static func cluster(expect: Int, server: ServerOptions, token: TokenOptions, control: SweepControl, logger: Logger) async throws -> StepWorkers {
-        let config = try server.config(token: token)
         let pool = WorkerPool()
-        let listener: CoordinatorServer
-        do { listener = try await CoordinatorServer.start(config: config, roster: pool, logger: logger) } catch { throw CLIError("\(error)") }
-        FileHandle.standardError.write(Data("stampede sweep listening on \(config.host):\(listener.port); waiting for \(expect) worker(s)\n".utf8))
+        let listener = try await server.listen(roster: pool, token: token, logger: logger, command: "sweep", expecting: expect)
         try await server.waitForWorkers(expect, server: listener, count: { await pool.count }, interrupted: { control.isInterrupted })
         return .remote(listener, pool)
     }
