@@ -85,7 +85,7 @@ public final class WorkerAgent: Sendable {
     private func connect() async throws -> NIOAsyncChannel<ClusterMessage, ClusterMessage> {
         let maxLine = config.maxLineBytes
         return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .connect(host: config.host, port: config.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
