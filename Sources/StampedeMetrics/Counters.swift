@@ -34,59 +34,84 @@ public struct Counters: Codable, Sendable, Equatable {
     public init() {}
 
     public mutating func add(_ record: RequestRecord) {
-        finished += 1
-        statusCodes[record.status.map(String.init) ?? "none", default: 0] += 1
-        busyNanoseconds += max(0, record.endNs - record.sendNs)
+        finished &+|= 1
+        statusCodes[record.status.map(String.init) ?? "none", default: 0] &+|= 1
+        busyNanoseconds &+|= max(0, record.endNs.saturatingSubtract(record.sendNs))
         if let errorClass = record.errorClass {
-            failed += 1
-            errorsByClass[errorClass.rawValue, default: 0] += 1
+            failed &+|= 1
+            errorsByClass[errorClass.rawValue, default: 0] &+|= 1
             if let message = record.errorMessage { lastErrorMessages[errorClass.rawValue] = String(message.prefix(300)) }
             return
         }
-        succeeded += 1
-        inputTokens += record.inputTokens
-        inputTokensEstimate += record.inputTokensEstimate
-        outputTokens += record.outputTokens
-        tokenChunks += record.tokenChunkNs.count
-        tokenSources[record.tokenSource.rawValue, default: 0] += 1
-        if record.sloMet == true { goodput += 1 }
+        succeeded &+|= 1
+        inputTokens &+|= max(0, record.inputTokens)
+        inputTokensEstimate &+|= max(0, record.inputTokensEstimate)
+        outputTokens &+|= max(0, record.outputTokens)
+        tokenChunks &+|= record.tokenChunkNs.count
+        tokenSources[record.tokenSource.rawValue, default: 0] &+|= 1
+        if record.sloMet == true { goodput &+|= 1 }
         if let correct = record.correct {
-            correctnessChecked += 1
-            if correct { correctnessPassed += 1 }
+            correctnessChecked &+|= 1
+            if correct { correctnessPassed &+|= 1 }
         }
     }
 
+    /// Adds another set of counts. Every sum saturates instead of trapping, so no peer's numbers
+    /// can crash the process; `check()` keeps each peer value far below the bound.
     public mutating func add(_ other: Counters) {
-        finished += other.finished
-        succeeded += other.succeeded
-        failed += other.failed
-        errorsByClass.merge(other.errorsByClass, uniquingKeysWith: +)
-        statusCodes.merge(other.statusCodes, uniquingKeysWith: +)
-        inputTokens += other.inputTokens
-        inputTokensEstimate += other.inputTokensEstimate
-        outputTokens += other.outputTokens
-        tokenChunks += other.tokenChunks
-        tokenSources.merge(other.tokenSources, uniquingKeysWith: +)
-        correctnessChecked += other.correctnessChecked
-        correctnessPassed += other.correctnessPassed
-        busyNanoseconds += other.busyNanoseconds
+        finished &+|= other.finished
+        succeeded &+|= other.succeeded
+        failed &+|= other.failed
+        errorsByClass.addSaturating(other.errorsByClass)
+        statusCodes.addSaturating(other.statusCodes)
+        inputTokens &+|= other.inputTokens
+        inputTokensEstimate &+|= other.inputTokensEstimate
+        outputTokens &+|= other.outputTokens
+        tokenChunks &+|= other.tokenChunks
+        tokenSources.addSaturating(other.tokenSources)
+        correctnessChecked &+|= other.correctnessChecked
+        correctnessPassed &+|= other.correctnessPassed
+        busyNanoseconds &+|= other.busyNanoseconds
         lastErrorMessages.merge(other.lastErrorMessages) { _, new in new }
-        goodput += other.goodput
-        droppedArrivals += other.droppedArrivals
+        goodput &+|= other.goodput
+        droppedArrivals &+|= other.droppedArrivals
     }
 
     public var throttled: Int { errorsByClass[ErrorClass.throttled.rawValue] ?? 0 }
 
-    /// Checks a peer's counters for impossible values.
+    /// The largest count a peer may send in one delta (2^48, about 2.8 × 10^14): far above any real
+    /// second of load, and far enough below `Int.max` that sums of such values cannot overflow.
+    public static let maxPeerCount = 1 << 48
+    /// The largest busy time in one delta: 2^62 ns (146 years of request time).
+    public static let maxPeerBusyNanoseconds: Int64 = 1 << 62
+    /// Map sizes and message lengths a peer may send.
+    static let maxPeerKeys = 64
+    static let maxPeerKeyLength = 64
+    static let maxPeerMessageLength = 1024
+
+    /// Checks a peer's counters for impossible values. Never traps, whatever the numbers.
     public func check() throws(MetricSetError) {
         let all = [finished, succeeded, failed, inputTokens, inputTokensEstimate, outputTokens, tokenChunks, correctnessChecked, correctnessPassed,
                    goodput, droppedArrivals]
             + Array(errorsByClass.values) + Array(statusCodes.values) + Array(tokenSources.values)
         guard all.allSatisfy({ $0 >= 0 }), busyNanoseconds >= 0 else { throw .invalid("negative counter") }
+        guard all.allSatisfy({ $0 <= Self.maxPeerCount }), busyNanoseconds <= Self.maxPeerBusyNanoseconds else {
+            throw .invalid("counter above \(Self.maxPeerCount)")
+        }
+        for map in [errorsByClass, statusCodes, tokenSources] {
+            guard map.count <= Self.maxPeerKeys, map.keys.allSatisfy({ $0.utf8.count <= Self.maxPeerKeyLength }) else {
+                throw .invalid("too many or too long counter keys")
+            }
+        }
+        guard lastErrorMessages.count <= Self.maxPeerKeys,
+              lastErrorMessages.allSatisfy({ $0.key.utf8.count <= Self.maxPeerKeyLength && $0.value.utf8.count <= Self.maxPeerMessageLength }) else {
+            throw .invalid("too many or too long error messages")
+        }
+        // Each term is at most 2^48, so these sums cannot overflow.
         guard succeeded + failed == finished else { throw .invalid("succeeded + failed != finished") }
         guard correctnessPassed <= correctnessChecked else { throw .invalid("correctness passed > checked") }
         guard goodput <= succeeded else { throw .invalid("goodput > succeeded") }
-        for key in errorsByClass.keys where ErrorClass(rawValue: key) == nil { throw .invalid("unknown error class '\(key)'") }
+        for key in errorsByClass.keys where ErrorClass(rawValue: key) == nil { throw .invalid("unknown error class '\(key.prefix(64))'") }
     }
 }
 

@@ -39,6 +39,13 @@ public struct IntervalDelta: Sendable, Equatable {
         self.records = records
     }
 
+    /// Bounds on what a peer's delta may hold (docs/protocol.md, "Limits").
+    public static let maxRecords = 10_000
+    public static let maxStagesPerDelta = 64
+    public static let maxUsers = 100_000_000
+    /// 2^32 intervals (136 years at 1 s); the coordinator also refuses intervals past its own run clock.
+    public static let maxInterval = 1 << 32
+
     /// All stages merged.
     public var merged: MetricSet {
         var total = MetricSet()
@@ -69,9 +76,21 @@ extension IntervalDelta: Codable {
         final = try c.decodeIfPresent(Bool.self, forKey: .final) ?? false
         exhausted = try c.decodeIfPresent(Bool.self, forKey: .exhausted) ?? false
         records = try c.decodeIfPresent([RequestRecord].self, forKey: .records) ?? []
+        guard records.count <= Self.maxRecords else {
+            throw DecodingError.dataCorruptedError(forKey: .records, in: c, debugDescription: "more than \(Self.maxRecords) records")
+        }
+        for record in records {
+            do { try record.check() } catch {
+                throw DecodingError.dataCorruptedError(forKey: .records, in: c, debugDescription: error.description)
+            }
+        }
+        let entries = try c.decode([StageEntry].self, forKey: .stages)
+        guard entries.count <= Self.maxStagesPerDelta else {
+            throw DecodingError.dataCorruptedError(forKey: .stages, in: c, debugDescription: "more than \(Self.maxStagesPerDelta) stages")
+        }
         var stages: [Int: MetricSet] = [:]
-        for entry in try c.decode([StageEntry].self, forKey: .stages) {
-            guard entry.stage >= 0, stages[entry.stage] == nil else {
+        for entry in entries {
+            guard (0...RequestRecord.maxStage).contains(entry.stage), stages[entry.stage] == nil else {
                 throw DecodingError.dataCorruptedError(forKey: .stages, in: c, debugDescription: "bad or repeated stage \(entry.stage)")
             }
             do {
@@ -82,6 +101,10 @@ extension IntervalDelta: Codable {
         }
         guard users >= 0, inFlight >= 0, interval >= 0, endNs >= startNs else {
             throw DecodingError.dataCorruptedError(forKey: .interval, in: c, debugDescription: "negative users, in-flight or interval")
+        }
+        guard users <= Self.maxUsers, inFlight <= Self.maxUsers, interval <= Self.maxInterval,
+              startNs >= 0, endNs <= RequestRecord.maxAbsNanoseconds, worker.utf8.count <= 128 else {
+            throw DecodingError.dataCorruptedError(forKey: .interval, in: c, debugDescription: "users, in-flight, interval or times out of range")
         }
         self.stages = stages
     }

@@ -1,4 +1,5 @@
 import Histogram
+import StampedeCore
 
 /// An HDR histogram with 3 significant digits and a fixed configuration, so that any two
 /// instances merge bucket by bucket without loss.
@@ -44,7 +45,7 @@ public struct MetricHistogram: Sendable, Equatable {
         var value = value
         if value > Self.highestTrackable {
             value = Self.highestTrackable
-            clamped += count
+            clamped = clamped &+| count
         }
         recordBucket(Self.template.highestEquivalentForValue(value), count: count)
     }
@@ -54,8 +55,14 @@ public struct MetricHistogram: Sendable, Equatable {
         record(UInt64(Swift.max(0, (nanoseconds + 500) / 1000)))
     }
 
+    /// The most samples one histogram holds (2^62). Samples past it are dropped, so that neither
+    /// this count nor the HDR library's own counts can overflow, whatever a peer sends.
+    public static let maxCount: UInt64 = 1 << 62
+
     /// `value` must already be a bucket's highest equivalent value.
     private mutating func recordBucket(_ value: UInt64, count: UInt64) {
+        let count = Swift.min(count, Self.maxCount - self.count)
+        guard count > 0 else { return }
         self.count += count
         switch storage {
         case .sparse(var buckets):
@@ -81,7 +88,7 @@ public struct MetricHistogram: Sendable, Equatable {
         case .dense(let histogram):
             for bucket in histogram.recordedValues() { recordBucket(bucket.value, count: bucket.countAddedInThisIterationStep) }
         }
-        clamped += other.clamped
+        clamped = Swift.min(clamped &+| other.clamped, count)
     }
 
     public mutating func reset() { self = MetricHistogram() }
@@ -149,7 +156,7 @@ public struct MetricHistogram: Sendable, Equatable {
         for (value, n) in zip(sparse.values, sparse.counts) where n > 0 {
             recordBucket(Self.template.highestEquivalentForValue(value), count: n)
         }
-        clamped += sparse.clamped
+        clamped = Swift.min(clamped &+| sparse.clamped, count)
     }
 }
 

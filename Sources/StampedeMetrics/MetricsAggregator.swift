@@ -1,3 +1,5 @@
+import StampedeCore
+
 /// One point of the 1-second time series.
 public struct IntervalPoint: Codable, Sendable, Equatable {
     public var interval: Int
@@ -65,12 +67,12 @@ public struct MetricsAggregator: Sendable {
         if var point = closed[delta.interval] {
             // Late delta for an interval already reduced: counters still count; quantiles stay as they were.
             let c = merged.counters
-            point.finished += c.finished
-            point.succeeded += c.succeeded
-            point.failed += c.failed
-            point.throttled += c.throttled
-            point.inputTokens += c.inputTokens
-            point.outputTokens += c.outputTokens
+            point.finished &+|= c.finished
+            point.succeeded &+|= c.succeeded
+            point.failed &+|= c.failed
+            point.throttled &+|= c.throttled
+            point.inputTokens &+|= c.inputTokens
+            point.outputTokens &+|= c.outputTokens
             closed[delta.interval] = point
         } else {
             var entry = open[delta.interval] ?? (MetricSet(), [:], [:])
@@ -80,6 +82,18 @@ public struct MetricsAggregator: Sendable {
             open[delta.interval] = entry
         }
         return .applied
+    }
+
+    /// A worker came back on a new connection and starts a new generator, whose `seq` counts from 0
+    /// again. Its totals so far stay (counted once); its seq, state and flags start afresh.
+    public mutating func rejoin(worker: String) {
+        guard var tally = workers[worker] else { return }
+        tally.lastSeq = nil
+        tally.users = 0
+        tally.inFlight = 0
+        tally.exhausted = false
+        tally.finalReceived = false
+        workers[worker] = tally
     }
 
     /// Marks a worker as gone: its totals stay, it no longer counts as running users.
@@ -93,7 +107,7 @@ public struct MetricsAggregator: Sendable {
         for index in open.keys where index < interval {
             let entry = open.removeValue(forKey: index)!
             closed[index] = Self.point(index: index, intervalNs: intervalNs, entry.set,
-                                       users: entry.users.values.reduce(0, +), inFlight: entry.inFlight.values.reduce(0, +))
+                                       users: entry.users.values.reduce(0, &+|), inFlight: entry.inFlight.values.reduce(0, &+|))
         }
     }
 

@@ -1,3 +1,5 @@
+import StampedeCore
+
 /// The wire form of a `MetricHistogram` delta: only non-empty buckets, as parallel arrays of
 /// bucket values (ascending) and counts. JSON: `{"v":[…],"c":[…]}` plus `"x"` for clamped values.
 public struct SparseHistogram: Codable, Sendable, Equatable {
@@ -12,7 +14,7 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
     }
 
     public var isEmpty: Bool { values.isEmpty }
-    public var totalCount: UInt64 { counts.reduce(0, &+) }
+    public var totalCount: UInt64 { counts.reduce(0, &+|) }
 
     enum CodingKeys: String, CodingKey {
         case values = "v"
@@ -38,19 +40,35 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
         case lengthMismatch(values: Int, counts: Int)
         case valueOutOfRange(UInt64)
         case notAscending
+        case tooManyBuckets(Int)
+        case countOutOfRange
 
         public var description: String {
             switch self {
             case .lengthMismatch(let v, let c): "histogram has \(v) values but \(c) counts"
             case .valueOutOfRange(let v): "histogram value \(v) is above the trackable maximum \(MetricHistogram.highestTrackable)"
             case .notAscending: "histogram values are not strictly ascending"
+            case .tooManyBuckets(let n): "histogram has \(n) buckets, more than the \(SparseHistogram.maxBuckets) a histogram can have"
+            case .countOutOfRange: "histogram counts (or clamped) above \(SparseHistogram.maxTotalCount) in one delta"
             }
         }
     }
 
-    /// Validates a peer's histogram before it touches any state.
+    /// More buckets than the HDR configuration has (about 23,000) cannot come from an honest peer.
+    public static let maxBuckets = 32_768
+    /// The most samples one delta's histogram may carry (2^48), so sums of deltas cannot overflow.
+    public static let maxTotalCount: UInt64 = 1 << 48
+
+    /// Validates a peer's histogram before it touches any state. Never traps, whatever the numbers.
     public func check() throws(DecodeError) {
         guard values.count == counts.count else { throw .lengthMismatch(values: values.count, counts: counts.count) }
+        guard values.count <= Self.maxBuckets else { throw .tooManyBuckets(values.count) }
+        var total: UInt64 = 0
+        for n in counts {
+            total = total &+| n
+            guard total <= Self.maxTotalCount else { throw .countOutOfRange }
+        }
+        guard clamped <= total else { throw .countOutOfRange }
         var previous: UInt64?
         for value in values {
             guard value <= MetricHistogram.highestTrackable else { throw .valueOutOfRange(value) }
