@@ -16,6 +16,11 @@ public struct ClusterServerConfig: Sendable {
     public var heartbeatInterval: Duration = .seconds(1)
     public var heartbeatTimeout: Duration = .seconds(5)
     public var handshakeTimeout: Duration = .seconds(10)
+    /// Connections still in their handshake at once; more are closed at accept. Together with the
+    /// pre-authentication byte limit this bounds what unauthenticated peers can make us hold.
+    public var maxPendingHandshakes: Int = 64
+    /// Raw records a worker may send ahead of the `stats` that carries them.
+    public var maxPendingRecords: Int = 50_000
 
     public init() {}
 }
@@ -34,6 +39,7 @@ public final class CoordinatorServer: Sendable {
     let logger: Logger
     let links = Mutex<[String: RemoteWorkerLink]>([:])
     let acceptTask: Mutex<Task<Void, Never>?> = Mutex(nil)
+    let pendingHandshakes = Atomic<Int>(0)
     let serverChannel: any Channel
 
     private init(port: Int, config: ClusterServerConfig, roster: any WorkerRoster, logger: Logger, serverChannel: any Channel) {
@@ -50,15 +56,16 @@ public final class CoordinatorServer: Sendable {
             throw ClusterServerError(description: "--bind \(config.host): without a cluster token the coordinator binds to loopback only; set STAMPEDE_TOKEN (or --token-env / --token-file)")
         }
         let maxLine = config.maxLineBytes
-        let listener: NIOAsyncChannel<NIOAsyncChannel<ClusterMessage, ClusterMessage>, Never>
+        let listener: NIOAsyncChannel<Connection, Never>
         do {
             listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .bind(host: config.host, port: config.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try ClusterPipeline.configure(channel, maxLineBytes: maxLine)
-                        return try NIOAsyncChannel<ClusterMessage, ClusterMessage>(wrappingChannelSynchronously: channel)
+                        let gate = ConnectionGate(preAuthTypes: ClusterMessage.coordinatorPreAuthTypes)
+                        try ClusterPipeline.configure(channel, maxLineBytes: maxLine, gate: gate)
+                        return Connection(channel: try NIOAsyncChannel<ClusterMessage, ClusterMessage>(wrappingChannelSynchronously: channel), gate: gate)
                     }
                 }
         } catch {
@@ -74,6 +81,13 @@ public final class CoordinatorServer: Sendable {
                 await withDiscardingTaskGroup { group in
                     do {
                         for try await connection in inbound {
+                            // Bounded: past the limit a new connection is closed before anything is read from it.
+                            guard server.pendingHandshakes.wrappingAdd(1, ordering: .relaxed).newValue <= config.maxPendingHandshakes else {
+                                server.pendingHandshakes.wrappingSubtract(1, ordering: .relaxed)
+                                server.logger.debug("too many connections in their handshake; closing one from \(connection.channel.channel.remoteAddress.map { "\($0)" } ?? "?")")
+                                connection.channel.channel.close(promise: nil)
+                                continue
+                            }
                             group.addTask { await server.serve(connection) }
                         }
                     } catch {
@@ -100,6 +114,11 @@ public final class CoordinatorServer: Sendable {
         task?.cancel()
     }
 
+    /// A duration in whole milliseconds, clamped to what the wire allows.
+    static func ms(_ duration: Duration, in range: ClosedRange<Int>) -> Int {
+        Int(min(max(duration.nanoseconds / 1_000_000, Int64(range.lowerBound)), Int64(range.upperBound)))
+    }
+
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
@@ -111,13 +130,21 @@ public final class CoordinatorServer: Sendable {
         var description: String { "no message for \(silence.shortLabel) (heartbeat timeout)" }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ClusterMessage, ClusterMessage>) async {
+    /// An accepted connection and its authentication gate.
+    struct Connection: Sendable {
+        let channel: NIOAsyncChannel<ClusterMessage, ClusterMessage>
+        let gate: ConnectionGate
+    }
+
+    private func serve(_ accepted: Connection) async {
+        let connection = accepted.channel
         let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "unknown peer"
-        var workerId: String?
+        var link: RemoteWorkerLink?
+        var handshakePending = true
+        defer { if handshakePending { pendingHandshakes.wrappingSubtract(1, ordering: .relaxed) } }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
-                let link: RemoteWorkerLink
                 // A peer that does not finish the handshake in time is disconnected.
                 let channel = connection.channel
                 let timeout = config.handshakeTimeout
@@ -127,16 +154,22 @@ public final class CoordinatorServer: Sendable {
                     try await channel.close()
                 }
                 defer { watchdog.cancel() }
+                let joined: RemoteWorkerLink
                 do {
-                    link = try await self.handshake(&messages, outbound: outbound, peer: peer)
+                    joined = try await self.handshake(&messages, outbound: outbound, peer: peer, channel: channel)
                 } catch let error as ProtocolError {
                     try? await outbound.write(.reject(reason: error.description))
                     throw error
                 }
+                link = joined
                 watchdog.cancel()
-                workerId = link.workerId
+                handshakePending = false
+                pendingHandshakes.wrappingSubtract(1, ordering: .relaxed)
+                accepted.gate.open()
+                try await outbound.write(.welcome(workerId: joined.workerId, heartbeatMs: Self.ms(config.heartbeatInterval, in: WireLimits.heartbeatMs),
+                                                  timeoutMs: Self.ms(config.heartbeatTimeout, in: WireLimits.timeoutMs), runClockNs: ProcessClock.nowNs))
                 do {
-                    try await self.session(link, messages: &messages, outbound: outbound, channel: channel)
+                    try await self.session(joined, messages: &messages, outbound: outbound, channel: channel)
                 } catch let error as ProtocolError {
                     // Tell the peer why before closing (docs/protocol.md, "Framing").
                     try? await outbound.write(.error(reason: error.description))
@@ -144,44 +177,68 @@ public final class CoordinatorServer: Sendable {
                 }
             }
         } catch {
-            let label = workerId.map { "worker \($0) (\(peer))" } ?? peer
-            if error is CancellationError { return }
-            logger.warning("closing connection from \(label): \(error)")
+            let label = link.map { "worker \($0.workerId) (\(peer))" } ?? peer
+            if !(error is CancellationError) { logger.warning("closing connection from \(label): \(error)") }
         }
-        if let workerId {
-            let link = links.withLock { $0.removeValue(forKey: workerId) }
-            link?.noteClosed()
-            await roster.lose(workerId, reason: "connection closed")
+        if let link {
+            link.noteClosed()
+            // Only the worker's current connection speaks for it: a replaced one (the worker rejoined) goes quietly.
+            let current = links.withLock { links in
+                guard links[link.workerId] === link else { return false }
+                links.removeValue(forKey: link.workerId)
+                return true
+            }
+            if current { await roster.lose(link.workerId, reason: "connection closed") }
         }
     }
 
     private func handshake(_ messages: inout NIOAsyncChannelInboundStream<ClusterMessage>.AsyncIterator,
-                           outbound: NIOAsyncChannelOutboundWriter<ClusterMessage>, peer: String) async throws -> RemoteWorkerLink {
-        guard case .hello(let workerId, let version, let host, let cores)? = try await messages.next() else {
-            throw ProtocolError.unexpected("expected hello first")
-        }
-        if let token = config.token {
-            let nonce = ClusterAuth.makeNonce()
-            try await outbound.write(.challenge(nonce: nonce))
-            guard case .auth(let proof)? = try await messages.next() else { throw ProtocolError.unexpected("expected auth after challenge") }
-            guard ClusterAuth.verify(proof: proof, token: token, nonce: nonce, workerId: workerId) else {
-                throw ProtocolError.unauthenticated
+                           outbound: NIOAsyncChannelOutboundWriter<ClusterMessage>, peer: String, channel: any Channel) async throws -> RemoteWorkerLink {
+        var machine = CoordinatorHandshake(token: config.token)
+        while true {
+            guard let message = try await messages.next() else { throw ProtocolError.unexpected("connection closed during the handshake") }
+            switch machine.receive(message) {
+            case .send(let reply):
+                try await outbound.write(reply)
+            case .refuse(let error):
+                throw error
+            case .admit(let hello):
+                return try await admit(hello, outbound: outbound, peer: peer, channel: channel)
             }
         }
+    }
+
+    /// Registers an authenticated worker. The same worker process (same instance) coming back
+    /// replaces its old connection: a rejoin. Another process with an id still connected is refused,
+    /// and retries.
+    private func admit(_ hello: CoordinatorHandshake.Hello, outbound: NIOAsyncChannelOutboundWriter<ClusterMessage>,
+                       peer: String, channel: any Channel) async throws -> RemoteWorkerLink {
         let outbox = Outbox()
-        let link = RemoteWorkerLink(workerId: workerId, host: host, cores: cores, outbox: outbox)
-        let admitted: String? = links.withLock { links in
-            if links[workerId] != nil { return "duplicate worker id '\(workerId)'" }
-            if links.count >= config.maxWorkers { return "too many workers (--max-workers \(config.maxWorkers))" }
-            links[workerId] = link
-            return nil
+        let link = RemoteWorkerLink(workerId: hello.workerId, host: hello.host, cores: hello.cores, instance: hello.instance,
+                                    outbox: outbox, close: { channel.close(promise: nil) })
+        let outcome: Result<RemoteWorkerLink?, ClusterServerError> = links.withLock { links in
+            if let old = links[hello.workerId] {
+                guard old.instance == hello.instance else {
+                    return .failure(ClusterServerError(description: "\(WorkerHandshake.duplicatePrefix) '\(hello.workerId)' (another process holds it)"))
+                }
+                links[hello.workerId] = link
+                return .success(old)
+            }
+            if links.count >= config.maxWorkers { return .failure(ClusterServerError(description: "too many workers (--max-workers \(config.maxWorkers))")) }
+            links[hello.workerId] = link
+            return .success(nil)
         }
-        if let reason = admitted {
-            try? await outbound.write(.reject(reason: reason))
-            throw ClusterServerError(description: reason)  // already rejected above; a ProtocolError would send a second reject
+        switch outcome {
+        case .failure(let error):
+            try? await outbound.write(.reject(reason: error.description))
+            throw error  // already rejected above; a ProtocolError would send a second reject
+        case .success(let replaced?):
+            replaced.noteClosed()
+            replaced.close()
+            logger.notice("worker \(hello.workerId) reconnected from \(peer); its old connection is closed")
+        case .success(nil):
+            logger.info("worker \(hello.workerId) connected from \(peer) (stampede \(hello.version), \(hello.cores) cores)")
         }
-        try await outbound.write(.welcome(workerId: workerId, heartbeatMs: Int(config.heartbeatInterval.seconds * 1000), runClockNs: ProcessClock.nowNs))
-        logger.info("worker \(workerId) connected from \(peer) (stampede \(version), \(cores) cores)")
         return link
     }
 
@@ -208,15 +265,24 @@ public final class CoordinatorServer: Sendable {
                 }
             }
             var pendingRecords: [UInt64: [RequestRecord]] = [:]
+            var pendingCount = 0
+            let maxPending = config.maxPendingRecords
             while let message = try await messages.next() {
                 lastHeard.touch()
                 switch message {
                 case .stats(var delta):
                     guard delta.worker == link.workerId else { throw ProtocolError.invalid("stats for worker '\(delta.worker)' on \(link.workerId)'s connection") }
+                    // Records are sent right before the stats of their seq: any held for another seq are stale.
                     delta.records += pendingRecords.removeValue(forKey: delta.seq) ?? []
+                    pendingRecords.removeAll()
+                    pendingCount = 0
+                    guard links.withLock({ $0[link.workerId] === link }) else { continue }  // replaced by a rejoin
                     await roster.deliver(delta)
                 case .records(let seq, let records):
-                    guard records.count <= 10_000 else { throw ProtocolError.invalid("more than 10000 records in one message") }
+                    pendingCount += records.count
+                    guard pendingCount <= maxPending else {
+                        throw ProtocolError.invalid("more than \(maxPending) records sent ahead of their stats")
+                    }
                     pendingRecords[seq, default: []] += records
                 case .stopped(let runId, let lastSeq):
                     link.noteStopped(lastSeq: lastSeq)

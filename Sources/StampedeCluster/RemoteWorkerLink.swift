@@ -18,14 +18,20 @@ final class RemoteWorkerLink: WorkerLink {
     let workerId: String
     let host: String
     let cores: Int
+    /// Random per worker process: the same id and instance on a new connection is a rejoin.
+    let instance: String
     let outbox: Outbox
+    /// Closes the connection (when a rejoin replaces it).
+    let close: @Sendable () -> Void
     let state = Mutex(State())
 
-    init(workerId: String, host: String, cores: Int, outbox: Outbox) {
+    init(workerId: String, host: String, cores: Int, instance: String, outbox: Outbox, close: @escaping @Sendable () -> Void) {
         self.workerId = workerId
         self.host = host
         self.cores = cores
+        self.instance = instance
         self.outbox = outbox
+        self.close = close
     }
 
     struct Disconnected: Error, CustomStringConvertible {

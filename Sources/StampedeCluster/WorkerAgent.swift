@@ -14,8 +14,12 @@ public struct WorkerAgentConfig: Sendable {
     public var token: String?
     public var maxLineBytes: Int = WireCodec.defaultMaxLineBytes
     public var heartbeatInterval: Duration = .seconds(1)
-    /// Silence from the coordinator after which the worker stops its load and reconnects.
-    public var silenceTimeout: Duration = .milliseconds(2500)
+    /// Silence from the coordinator after which the worker stops its load and reconnects. Nil (the
+    /// default): the coordinator's own heartbeat timeout from `welcome`, so that a pause one side
+    /// survives, the other survives too.
+    public var silenceTimeout: Duration?
+    /// Random per process: tells the coordinator that a reconnect with this id is this same worker.
+    public var instance: String = String(ClusterAuth.makeNonce().prefix(16))
     public var backoffInitial: Duration = .milliseconds(500)
     public var backoffMax: Duration = .seconds(10)
     /// Give up after this many failed connection attempts in a row (nil: never).
@@ -49,7 +53,7 @@ public final class WorkerAgent: Sendable {
         self.makeExecutor = makeExecutor
     }
 
-    enum SessionEnd { case quit, disconnected }
+    enum SessionEnd { case quit, disconnected, retryLater }
 
     /// Serves runs until the coordinator says `quit`. Throws when rejected, or when
     /// `maxConnectAttempts` connection attempts in a row failed.
@@ -71,13 +75,16 @@ public final class WorkerAgent: Sendable {
                 continue
             }
             failures = 0
-            backoff = config.backoffInitial
             switch try await session(channel) {
             case .quit:
                 logger.info("coordinator said quit")
                 return
             case .disconnected:
+                backoff = config.backoffInitial
                 logger.warning("lost the coordinator; load stopped, reconnecting")
+            case .retryLater:
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, config.backoffMax)
             }
         }
     }
@@ -89,7 +96,9 @@ public final class WorkerAgent: Sendable {
             .connectTimeout(.seconds(5))
             .connect(host: config.host, port: config.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try ClusterPipeline.configure(channel, maxLineBytes: maxLine)
+                    // Until `welcome` (whose sender the handshake then checks) only handshake messages are read.
+                    let gate = ConnectionGate(preAuthTypes: ClusterMessage.workerPreAuthTypes, opensOn: "welcome")
+                    try ClusterPipeline.configure(channel, maxLineBytes: maxLine, gate: gate)
                     return try NIOAsyncChannel<ClusterMessage, ClusterMessage>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -105,11 +114,15 @@ public final class WorkerAgent: Sendable {
             return try await channel.executeThenClose { inbound, outbound in
                 var messages = inbound.makeAsyncIterator()
                 let clock = Mutex(ClockOffsetEstimator())
-                try await handshake(&messages, outbound: outbound, clock: clock)
-                return try await serve(&messages, outbound: outbound, clock: clock, channel: channel.channel)
+                let joined = try await handshake(&messages, outbound: outbound, clock: clock)
+                let silence = config.silenceTimeout ?? .milliseconds(joined.timeoutMs)
+                return try await serve(&messages, outbound: outbound, clock: clock, silenceTimeout: silence, channel: channel.channel)
             }
         } catch let error as WorkerAgentError {
             throw error
+        } catch let retry as Retry {
+            logger.warning("\(retry.reason); retrying")
+            return .retryLater
         } catch {
             logger.warning("connection to coordinator ended: \(error)")
             return .disconnected
@@ -117,39 +130,44 @@ public final class WorkerAgent: Sendable {
     }
 
     private func handshake(_ messages: inout NIOAsyncChannelInboundStream<ClusterMessage>.AsyncIterator,
-                           outbound: NIOAsyncChannelOutboundWriter<ClusterMessage>, clock: borrowing Mutex<ClockOffsetEstimator>) async throws {
+                           outbound: NIOAsyncChannelOutboundWriter<ClusterMessage>,
+                           clock: borrowing Mutex<ClockOffsetEstimator>) async throws -> WorkerHandshake.Joined {
+        var machine = WorkerHandshake(workerId: config.workerId, token: config.token, instance: config.instance, version: StampedeVersion.current,
+                                      host: ProcessInfo.processInfo.hostName, cores: ProcessInfo.processInfo.activeProcessorCount)
         let sent = ProcessClock.nowNs
-        try await outbound.write(.hello(workerId: config.workerId, version: StampedeVersion.current, host: ProcessInfo.processInfo.hostName,
-                                        cores: ProcessInfo.processInfo.activeProcessorCount))
-        var reply = try await messages.next()
-        if case .challenge(let nonce)? = reply {
-            guard let token = config.token else {
-                throw WorkerAgentError(description: "the coordinator requires a cluster token; set STAMPEDE_TOKEN (or --token-env / --token-file)")
+        try await outbound.write(machine.hello)
+        while true {
+            guard let message = try await messages.next() else { throw ProtocolError.unexpected("connection closed during the handshake") }
+            switch machine.receive(message) {
+            case .send(let reply):
+                try await outbound.write(reply)
+            case .joined(let joined):
+                clock.withLock { $0.add(sentNs: sent, peerNs: joined.runClockNs, receivedNs: ProcessClock.nowNs) }
+                logger.info("joined coordinator \(config.host):\(config.port) as \(config.workerId)")
+                return joined
+            case .fail(let reason, retry: true):
+                throw Retry(reason: reason)
+            case .fail(let reason, retry: false):
+                throw WorkerAgentError(description: reason)
             }
-            try await outbound.write(.auth(hmac: ClusterAuth.proof(token: token, nonce: nonce, workerId: config.workerId)))
-            reply = try await messages.next()
-        }
-        switch reply {
-        case .welcome(_, _, let coordinatorNs)?:
-            clock.withLock { $0.add(sentNs: sent, peerNs: coordinatorNs, receivedNs: ProcessClock.nowNs) }
-            logger.info("joined coordinator \(config.host):\(config.port) as \(config.workerId)")
-        case .reject(let reason)?:
-            throw WorkerAgentError(description: "coordinator rejected this worker: \(reason)")
-        case nil:
-            throw ProtocolError.unexpected("connection closed during the handshake")
-        case let other?:
-            throw ProtocolError.unexpected("'\(other.type)' during the handshake")
         }
     }
 
+    /// A handshake that failed for a reason that may pass (the coordinator still holds this
+    /// worker's old connection): reconnect with backoff.
+    struct Retry: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason }
+    }
+
     private func serve(_ messages: inout NIOAsyncChannelInboundStream<ClusterMessage>.AsyncIterator,
-                       outbound: NIOAsyncChannelOutboundWriter<ClusterMessage>, clock: borrowing Mutex<ClockOffsetEstimator>, channel: any Channel) async throws -> SessionEnd {
+                       outbound: NIOAsyncChannelOutboundWriter<ClusterMessage>, clock: borrowing Mutex<ClockOffsetEstimator>,
+                       silenceTimeout: Duration, channel: any Channel) async throws -> SessionEnd {
         let outbox = Outbox()
         let lastHeard = LastHeard()
         let cpu = Mutex(CPUMeter())
         let slot = RunSlot()
         let interval = config.heartbeatInterval
-        let silenceTimeout = config.silenceTimeout
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await outbox.drain(into: outbound) }
             group.addTask {
@@ -170,7 +188,9 @@ public final class WorkerAgent: Sendable {
                 lastHeard.touch()
                 switch message {
                 case .start(let assignment, let epochNs):
+                    try refuseSecretReuse(assignment.scenario)
                     let offset = clock.withLock { $0.offsetNs }
+                    // Both are range-checked on the wire (|epochNs|, |offset| ≤ 2^62), so this cannot overflow.
                     let epoch = ProcessClock.instant(ofNs: epochNs - offset)
                     group.addTask { await self.runAssignment(assignment, epoch: epoch, outbox: outbox, slot: slot) }
                 case .setUsers(let generation, let share):
@@ -194,6 +214,13 @@ public final class WorkerAgent: Sendable {
             }
             return .disconnected
         }
+    }
+
+    /// A coordinator may name any environment variable as the API key's; never the one that holds
+    /// the cluster token, which would send the token to the target.
+    private func refuseSecretReuse(_ scenario: Scenario) throws {
+        guard let token = config.token, ProcessInfo.processInfo.environment[scenario.apiKeyEnv] == token else { return }
+        throw WorkerAgentError(description: "refusing a run whose API key variable \(scenario.apiKeyEnv) holds the cluster token")
     }
 
     private func runAssignment(_ assignment: WorkerAssignment, epoch: ContinuousClock.Instant, outbox: Outbox, slot: RunSlot) async {

@@ -36,6 +36,8 @@ public actor RunCoordinator: DeltaSink {
     private var lastLiveInterval = -1
     private var runId = ""
     private var rejectedDeltas = 0
+    /// Per rejoined worker: requests it had finished when its new generator started.
+    private var budgetBase: [String: Int] = [:]
     private let plan: StagePlan
     private var currentStage = 0
     private var started = false
@@ -61,12 +63,25 @@ public actor RunCoordinator: DeltaSink {
     public var runClockNs: Int64 { epoch.map { $0.duration(to: .now).nanoseconds } ?? 0 }
 
     /// Adds a worker. During a run it gets a share at once and the others are rebalanced.
+    ///
+    /// A worker already known (lost, or whose old connection the transport has replaced) rejoins: the
+    /// new link replaces the old one, its stats so far are kept once, and it gets a share again.
     public func add(_ link: any WorkerLink) async {
-        guard links[link.workerId] == nil else { return }
-        links[link.workerId] = link
-        joinOrder.append(link.workerId)
-        logger.info("worker joined", metadata: ["worker": "\(link.workerId)", "workers": "\(workerCount)"])
-        if isRunning { await rebalance(starting: [link.workerId]) }
+        let id = link.workerId
+        if links[id] != nil {
+            links[id] = link
+            lost.remove(id)
+            aggregator.rejoin(worker: id)
+            // Its new generator counts requests from 0: its budget starts from what it has finished.
+            budgetBase[id] = aggregator.workers[id]?.counters.finished ?? 0
+            logger.notice("worker rejoined", metadata: ["worker": "\(id)", "workers": "\(workerCount)"])
+            if isRunning { await rebalance(starting: [id]) }
+            return
+        }
+        links[id] = link
+        joinOrder.append(id)
+        logger.info("worker joined", metadata: ["worker": "\(id)", "workers": "\(workerCount)"])
+        if isRunning { await rebalance(starting: [id]) }
     }
 
     /// Marks a worker lost (missed heartbeats, closed socket). Its stats so far stay; its users go to the others.
@@ -90,6 +105,11 @@ public actor RunCoordinator: DeltaSink {
         guard links[delta.worker] != nil else {
             rejectedDeltas += 1
             logger.warning("stats from unknown worker ignored", metadata: ["worker": "\(delta.worker)"])
+            return
+        }
+        if let why = DeltaAdmission.refusal(delta, runIntervalNow: Int(runClockNs / options.intervalNs), stageCount: max(1, plan.steps.count)) {
+            rejectedDeltas += 1
+            logger.warning("stats refused", metadata: ["worker": "\(delta.worker)", "reason": "\(why)"])
             return
         }
         if aggregator.apply(delta) == .applied, !delta.records.isEmpty { onRecords(delta.records) }
@@ -160,12 +180,14 @@ public actor RunCoordinator: DeltaSink {
             var used = 0
             for id in joinOrder {
                 let tally = aggregator.workers[id]
-                let done = (tally?.counters.finished ?? 0) + (lost.contains(id) ? 0 : tally?.inFlight ?? 0)
+                let done = (tally?.counters.finished ?? 0) &+| (lost.contains(id) ? 0 : tally?.inFlight ?? 0)
                 committed[id] = done
-                used += done
+                used = used &+| done
             }
             let rest = Dispatch.split(max(0, maxRequests - used), over: live.count)
-            for (index, id) in live.enumerated() { newShares[index].requestBudget = committed[id]! + rest[index] }
+            for (index, id) in live.enumerated() {
+                newShares[index].requestBudget = max(0, committed[id]! - (budgetBase[id] ?? 0)) + rest[index]
+            }
         }
         let generation = self.generation
         let runId = self.runId

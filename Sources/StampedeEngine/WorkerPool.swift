@@ -25,10 +25,10 @@ public actor WorkerPool: WorkerRoster {
     /// Workers connected now.
     public var count: Int { order.count }
 
+    /// A worker id already in the pool is a rejoin: the new link replaces the old one.
     public func add(_ link: any WorkerLink) async {
-        guard links[link.workerId] == nil else { return }
+        if links[link.workerId] == nil { order.append(link.workerId) }
         links[link.workerId] = link
-        order.append(link.workerId)
         await current?.add(link)
     }
 

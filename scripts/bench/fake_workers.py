@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Simulates N stampede workers for the coordinator benchmark.
 
-Each fake worker speaks protocol v1 (docs/protocol.md): hello (+ HMAC auth when a token is given),
+Each fake worker speaks protocol v2 (docs/protocol.md): hello (+ HMAC auth when a token is given),
 answers pings, and once started sends one `stats` delta per second with realistic sparse
 histograms (a few latency buckets, ~100 chunk-gap buckets), then `stopped` on `stop`.
 It sends no HTTP load at all: only the coordinator's cost is measured.
 
     fake_workers.py HOST PORT COUNT [--token T]
 """
-import argparse, asyncio, hashlib, hmac, json, random, time
+import argparse, asyncio, hashlib, hmac, json, os, random, time
 
 def histogram(rng, n, lo, hi):
     values = sorted({int(rng.uniform(lo, hi)) for _ in range(n)})
@@ -25,7 +25,7 @@ def delta(rng, worker, seq, interval):
             "ttfat": histogram(rng, finished, 200_000, 900_000), "schedule_lag": histogram(rng, finished, 10, 200),
             "chunk_gap": histogram(rng, 100, 30_000, 120_000), "input_tokens": histogram(rng, finished, 300, 800),
             "output_tokens": histogram(rng, finished, 140, 160), "output_tps": histogram(rng, finished, 18_000, 25_000)}
-    return {"type": "stats", "v": 1, "delta": {"worker": worker, "seq": seq, "interval": interval,
+    return {"type": "stats", "v": 2, "delta": {"worker": worker, "seq": seq, "interval": interval,
             "start_ns": interval * 1_000_000_000, "end_ns": (interval + 1) * 1_000_000_000, "users": 1, "in_flight": 1,
             "stages": [{"stage": 0, "metrics": {"counters": counters, "histograms": hist}}]}}
 
@@ -35,11 +35,16 @@ async def worker(index, host, port, token, stats):
     reader, writer = await asyncio.open_connection(host, port, limit=8 * 1024 * 1024)
     def send(message):
         writer.write((json.dumps(message, separators=(",", ":")) + "\n").encode())
-    send({"type": "hello", "v": 1, "worker_id": name, "version": "bench", "host": "bench", "cores": 1})
+    nonce = os.urandom(32).hex()
+    send({"type": "hello", "v": 2, "worker_id": name, "version": "bench", "host": "bench", "cores": 1,
+          "instance": os.urandom(8).hex(), "nonce": nonce})
     reply = json.loads(await reader.readline())
     if reply["type"] == "challenge":
-        proof = hmac.new(token.encode(), (reply["nonce"] + "\n" + name).encode(), hashlib.sha256).hexdigest()
-        send({"type": "auth", "v": 1, "hmac": proof})
+        expected = hmac.new(token.encode(), f"stampede-coordinator\n{nonce}\n{reply['nonce']}\n{name}".encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, reply["proof"]):
+            raise SystemExit(f"{name}: the coordinator's proof is wrong")
+        proof = hmac.new(token.encode(), f"stampede-worker\n{reply['nonce']}\n{nonce}\n{name}".encode(), hashlib.sha256).hexdigest()
+        send({"type": "auth", "v": 2, "hmac": proof})
         reply = json.loads(await reader.readline())
     if reply["type"] != "welcome":
         raise SystemExit(f"{name}: {reply}")
@@ -61,14 +66,14 @@ async def worker(index, host, port, token, stats):
             message = json.loads(line)
             kind = message["type"]
             if kind == "ping":
-                send({"type": "pong", "v": 1, "t": message["t"], "now": time.monotonic_ns(), "cpu": 1.0})
+                send({"type": "pong", "v": 2, "t": message["t"], "now": time.monotonic_ns() % (1 << 62), "cpu": 1.0})
             elif kind == "start":
                 run_id, epoch = message["assignment"]["runId"], time.monotonic()
             elif kind == "stop":
                 final = delta(rng, name, seq, int(time.monotonic() - epoch))
                 final["delta"]["final"] = True
                 send(final)
-                send({"type": "stopped", "v": 1, "run_id": run_id, "last_seq": seq})
+                send({"type": "stopped", "v": 2, "run_id": run_id, "last_seq": seq})
                 seq += 1
                 run_id = None
             elif kind == "quit":

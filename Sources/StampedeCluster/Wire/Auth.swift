@@ -10,17 +10,42 @@ public enum ClusterAuth {
         return hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
-    /// `hex(HMAC-SHA256(key: token, message: nonce + "\n" + workerId))`.
-    public static func proof(token: String, nonce: String, workerId: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data((nonce + "\n" + workerId).utf8), using: SymmetricKey(data: Data(token.utf8)))
-        return hex(Array(code))
+    /// The worker's proof: `hex(HMAC-SHA256(token, "stampede-worker\n" ‖ coordinator nonce ‖ "\n" ‖ worker nonce ‖ "\n" ‖ worker id))`.
+    public static func workerProof(token: String, coordinatorNonce: String, workerNonce: String, workerId: String) -> String {
+        hex(mac(token: token, message: workerMessage(coordinatorNonce: coordinatorNonce, workerNonce: workerNonce, workerId: workerId)))
+    }
+
+    /// The coordinator's proof: `hex(HMAC-SHA256(token, "stampede-coordinator\n" ‖ worker nonce ‖ "\n" ‖ coordinator nonce ‖ "\n" ‖ worker id))`.
+    /// The role prefix keeps one side's proof from ever being valid as the other's.
+    public static func coordinatorProof(token: String, workerNonce: String, coordinatorNonce: String, workerId: String) -> String {
+        hex(mac(token: token, message: coordinatorMessage(workerNonce: workerNonce, coordinatorNonce: coordinatorNonce, workerId: workerId)))
     }
 
     /// Constant-time check of a worker's proof.
-    public static func verify(proof: String, token: String, nonce: String, workerId: String) -> Bool {
+    public static func verifyWorker(proof: String, token: String, coordinatorNonce: String, workerNonce: String, workerId: String) -> Bool {
+        verify(proof, token: token, message: workerMessage(coordinatorNonce: coordinatorNonce, workerNonce: workerNonce, workerId: workerId))
+    }
+
+    /// Constant-time check of a coordinator's proof.
+    public static func verifyCoordinator(proof: String, token: String, workerNonce: String, coordinatorNonce: String, workerId: String) -> Bool {
+        verify(proof, token: token, message: coordinatorMessage(workerNonce: workerNonce, coordinatorNonce: coordinatorNonce, workerId: workerId))
+    }
+
+    static func workerMessage(coordinatorNonce: String, workerNonce: String, workerId: String) -> Data {
+        Data("stampede-worker\n\(coordinatorNonce)\n\(workerNonce)\n\(workerId)".utf8)
+    }
+
+    static func coordinatorMessage(workerNonce: String, coordinatorNonce: String, workerId: String) -> Data {
+        Data("stampede-coordinator\n\(workerNonce)\n\(coordinatorNonce)\n\(workerId)".utf8)
+    }
+
+    static func mac(token: String, message: Data) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(token.utf8))))
+    }
+
+    static func verify(_ proof: String, token: String, message: Data) -> Bool {
         guard let bytes = unhex(proof) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Data((nonce + "\n" + workerId).utf8),
-                                                      using: SymmetricKey(data: Data(token.utf8)))
+        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: message, using: SymmetricKey(data: Data(token.utf8)))
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -5,17 +5,29 @@ import NIOCore
 public enum WireCodec {
     public static let defaultMaxLineBytes = 4 * 1024 * 1024
 
-    public static func decode(_ line: ByteBuffer) throws(ProtocolError) -> ClusterMessage {
+    /// The bytes a peer may send before it has authenticated (hello and auth are a few hundred).
+    public static let preAuthMaxBytes = 16 * 1024
+
+    /// Decodes one line. With `allowing`, a message of another type is refused after reading only
+    /// its envelope (`type` and `v`): before authentication no content is looked at.
+    public static func decode(_ line: ByteBuffer, allowing: Set<String>? = nil) throws(ProtocolError) -> ClusterMessage {
         var line = line
         if line.readableBytes > 0, line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
             line.moveWriterIndex(to: line.writerIndex - 1)
         }
         let data = Data(line.readableBytesView)
-        return try decode(data)
+        return try decode(data, allowing: allowing)
     }
 
-    public static func decode(_ data: Data) throws(ProtocolError) -> ClusterMessage {
+    public static func decode(_ data: Data, allowing: Set<String>? = nil) throws(ProtocolError) -> ClusterMessage {
         do {
+            if let allowing {
+                let envelope = try JSONDecoder().decode(ClusterMessage.Envelope.self, from: data)
+                guard envelope.v == ClusterMessage.protocolVersion else { throw ProtocolError.version(envelope.v) }
+                guard allowing.contains(envelope.type) else {
+                    throw ProtocolError.unexpected("'\(WireLimits.printable(envelope.type, max: 64))' before authentication")
+                }
+            }
             return try JSONDecoder().decode(ClusterMessage.self, from: data)
         } catch let error as ProtocolError {
             throw error
