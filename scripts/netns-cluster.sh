@@ -44,6 +44,10 @@ Options:
   --bin PATH             stampede binary (default .build/debug/stampede, built with
                          `swift build` when missing)
   --logs DIR             keep every process's log in DIR (default: a temporary folder, removed)
+  --partition W:AT:FOR   cut worker host W (e.g. w1) off the coordinator AT seconds after the
+                         workers start, for FOR seconds (iptables DROP in W's namespace); the run
+                         then also fails unless W rejoined and served requests afterwards
+  --as-root              run the processes as root (default: as nobody, uid 65534, via setpriv)
   -h, --help             this help
 
 Exit: 0 ok; 1 the run failed (error rate, a worker lost or idle); 2 usage or a worker never joined;
@@ -64,6 +68,8 @@ MOCK_FLAGS="--ttft-ms 50 --itl-ms 10"
 JOIN_TIMEOUT=30s
 BIN=
 LOGS=
+PARTITION=
+AS_ROOT=0
 EXTRA=()
 
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die_usage "$1 needs a value"; }
@@ -78,6 +84,8 @@ while [ $# -gt 0 ]; do
     --join-timeout) need_value "$@"; JOIN_TIMEOUT=$2; shift 2 ;;
     --bin) need_value "$@"; BIN=$2; shift 2 ;;
     --logs) need_value "$@"; LOGS=$2; shift 2 ;;
+    --partition) need_value "$@"; PARTITION=$2; shift 2 ;;
+    --as-root) AS_ROOT=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; EXTRA=("$@"); break ;;
     *) die_usage "unknown option '$1'" ;;
@@ -107,6 +115,13 @@ USERS=${USERS:-$((WORKERS * 4))}
 [[ $USERS =~ ^[0-9]+$ ]] && [ "$USERS" -ge 1 ] || die_usage "--users must be a positive integer (got '$USERS')"
 SPAWN_RATE=${SPAWN_RATE:-$USERS}
 [[ $SPAWN_RATE =~ ^[0-9]+(\.[0-9]+)?$ ]] || die_usage "--spawn-rate must be a positive number (got '$SPAWN_RATE')"
+CUT_HOST= CUT_AT= CUT_FOR=
+if [ -n "$PARTITION" ]; then
+  [[ $PARTITION =~ ^w([0-9]+):([0-9]+):([0-9]+)$ ]] || die_usage "--partition must be wK:AT:FOR in seconds, e.g. w1:3:6 (got '$PARTITION')"
+  CUT_HOST=w${BASH_REMATCH[1]}; CUT_AT=${BASH_REMATCH[2]}; CUT_FOR=${BASH_REMATCH[3]}
+  [ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le "$WORKERS" ] || die_usage "--partition: no worker host $CUT_HOST (--workers $WORKERS)"
+  [ "$CUT_FOR" -ge 1 ] && [ "$CUT_FOR" -le 600 ] && [ "$CUT_AT" -le 600 ] || die_usage "--partition: AT and FOR must be 0-600 and 1-600 seconds"
+fi
 
 # --- the environment -------------------------------------------------------------------------
 skip() { log "skipped: $*"; exit 77; }
@@ -122,6 +137,9 @@ if [ -z "$BIN" ]; then
 fi
 [ -x "$BIN" ] || die_usage "--bin: '$BIN' is not an executable"
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+if [ -n "$PARTITION" ]; then
+  command -v iptables >/dev/null 2>&1 || skip "--partition needs iptables (Debian/Ubuntu: apt-get install iptables)"
+fi
 
 P=stp-$$-
 HUB=${P}hub
@@ -133,6 +151,18 @@ PIDS=()
 TMP=$(mktemp -d /tmp/stampede-netns.XXXXXX)
 LOGDIR=${LOGS:-$TMP}
 mkdir -p "$LOGDIR"
+# As nobody: the binary (and its resource bundle) is copied where uid 65534 can read it, since the
+# checkout may sit under a folder only root can enter; `RUN` prefixes every stampede process.
+RUN=()
+if [ "$AS_ROOT" = 0 ]; then
+  command -v setpriv >/dev/null 2>&1 || { log "setpriv (util-linux) is missing; use --as-root"; exit 3; }
+  mkdir -p "$TMP/bin"
+  cp "$BIN" "$TMP/bin/stampede"
+  for bundle in "$(dirname "$BIN")"/*.resources; do [ -e "$bundle" ] && cp -R "$bundle" "$TMP/bin/"; done
+  chmod -R a+rX "$TMP"
+  BIN=$TMP/bin/stampede
+  RUN=(setpriv --reuid 65534 --regid 65534 --clear-groups --)
+fi
 
 cleanup() {
   local rc=$? pid ns
@@ -152,6 +182,7 @@ cleanup() {
   done
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
   rm -rf "$TMP"
+  [ -n "${CUTTER:-}" ] && kill "$CUTTER" 2>/dev/null
   exit "$rc"
 }
 trap cleanup EXIT
@@ -222,7 +253,7 @@ STAMPEDE_TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
 export STAMPEDE_TOKEN
 
 # shellcheck disable=SC2086  # MOCK_FLAGS is a list of flags
-start target "$LOGDIR/target.log" "$BIN" mock --host "$TARGET_IP" --port 8000 $MOCK_FLAGS --log-level warning
+start target "$LOGDIR/target.log" "${RUN[@]}" "$BIN" mock --host "$TARGET_IP" --port 8000 $MOCK_FLAGS --log-level warning
 if ! wait_for "$LOGDIR/target.log" "listening on" 30 "${PIDS[-1]}"; then
   log "the mock did not start"; show_logs; exit 3
 fi
@@ -231,7 +262,7 @@ JSON_OUT=${JSON:-$TMP/report.json}
 [ -z "$JSON" ] || mkdir -p "$(dirname "$JSON")"
 COORD_LIMIT=$((RUN_S + JOIN_S + 90))   # a hard bound on the whole run
 ip netns exec "${P}coord" timeout --signal=INT --kill-after=15 "$COORD_LIMIT" \
-  "$BIN" coordinator --bind "$COORD_IP:5557" --expect-workers "$WORKERS" --expect-workers-timeout "$JOIN_TIMEOUT" \
+  "${RUN[@]}" "$BIN" coordinator --bind "$COORD_IP:5557" --expect-workers "$WORKERS" --expect-workers-timeout "$JOIN_TIMEOUT" \
   --target "http://$TARGET_IP:8000" --users "$USERS" --spawn-rate "$SPAWN_RATE" --run-time "$RUN_TIME" \
   --json "$JSON_OUT" --quiet "${EXTRA[@]}" >"$TMP/report.txt" 2>"$LOGDIR/coordinator.log" &
 COORD=$!
@@ -242,9 +273,25 @@ if ! wait_for "$LOGDIR/coordinator.log" "listening on" 30 "$COORD"; then
 fi
 
 for k in $(seq 1 "$WORKERS"); do
-  start "w$k" "$LOGDIR/w$k.log" "$BIN" worker --coordinator "$COORD_IP:5557" --name "w$k"
+  start "w$k" "$LOGDIR/w$k.log" "${RUN[@]}" "$BIN" worker --coordinator "$COORD_IP:5557" --name "w$k"
 done
-log "running: $WORKERS worker(s), $USERS user(s), $RUN_TIME"
+log "running: $WORKERS worker(s), $USERS user(s), $RUN_TIME$([ "$AS_ROOT" = 0 ] && echo ", as uid 65534")"
+
+# The partition: every packet between the worker host and the coordinator is dropped for a while.
+if [ -n "$PARTITION" ]; then
+  (
+    sleep "$CUT_AT"
+    for chain in "INPUT -s" "OUTPUT -d"; do
+      # shellcheck disable=SC2086  # "$chain" is a chain and a match flag
+      ip netns exec "$P$CUT_HOST" iptables -A $chain "$COORD_IP" -j DROP
+    done
+    echo "netns-cluster: partition: $CUT_HOST cut off from the coordinator for ${CUT_FOR}s" >&2
+    sleep "$CUT_FOR"
+    ip netns exec "$P$CUT_HOST" iptables -F
+    echo "netns-cluster: partition healed" >&2
+  ) &
+  CUTTER=$!
+fi
 
 rc=0
 wait "$COORD" || rc=$?
@@ -253,7 +300,7 @@ cat "$TMP/report.txt"
 
 # Every worker must have served requests.
 if [ "$rc" = 0 ] && command -v python3 >/dev/null 2>&1; then
-  if ! python3 - "$JSON_OUT" "$WORKERS" >&2 <<'EOF'
+  if ! python3 - "$JSON_OUT" "$WORKERS" "$CUT_HOST" >&2 <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
 workers = {w["id"]: w for w in report.get("workers", [])}
@@ -263,8 +310,27 @@ print("netns-cluster: requests per worker: " + ", ".join(f"{w}={workers.get(w, {
 if idle:
     print("netns-cluster: no requests from " + ", ".join(idle))
     sys.exit(1)
+cut = sys.argv[3]
+if cut:
+    w = workers.get(cut, {})
+    # After a rejoin the worker ends the run as a live worker with a share again, counted once.
+    print(f"netns-cluster: after the partition {cut} is {w.get('state')} with {w.get('users')} users")
+    if w.get("state") != "stopped" or not w.get("users"):
+        sys.exit(1)
+    if sum(x.get("finished", 0) for x in workers.values()) != report["overall"]["requests_finished"]:
+        print("netns-cluster: per-worker requests do not add up to the total")
+        sys.exit(1)
 EOF
   then rc=1; fi
+fi
+
+# A partitioned worker must have been dropped and come back (a rejoin, not a run that never noticed).
+if [ "$rc" = 0 ] && [ -n "$CUT_HOST" ]; then
+  if grep "worker rejoined" "$LOGDIR/coordinator.log" | grep -q "$CUT_HOST"; then
+    log "$CUT_HOST was cut off for ${CUT_FOR}s and rejoined"
+  else
+    log "$CUT_HOST never rejoined after the partition"; rc=1
+  fi
 fi
 
 # After a good run the workers exit when the coordinator says quit; give them a moment before the

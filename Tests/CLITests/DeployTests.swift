@@ -38,9 +38,38 @@ struct DeployTests {
         #expect(!namespaces.stdout.contains("stp-\(pid)-"), "left over: \(namespaces.stdout)")
     }
 
+    @Test("netns-cluster.sh --partition: a worker cut off by iptables past the heartbeat timeout rejoins and serves again",
+          .timeLimit(.minutes(3)))
+    func netnsPartitionRejoin() async throws {
+        if let reason = DeployEnvironment.whyNoNetns { try skip(reason) }
+        let binary = try #require(StampedeBinary.path, "the stampede binary is not built")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("partition.json").path
+        // Cut w1 off 3 s into the run for 6 s: past the 3 s heartbeat timeout on both sides.
+        let run = try await DeployScript.run("scripts/netns-cluster.sh",
+                                             ["--workers", "2", "--run-time", "22s", "--partition", "w1:3:6", "--json", json, "--bin", binary,
+                                              "--", "--heartbeat-timeout", "3s", "--max-error-rate", "1"],
+                                             timeout: .seconds(160))
+        if run.status == 77 { try skip("netns-cluster.sh: \(run.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.stderr.contains("partition healed"), "\(run.stderr)")
+        #expect(run.stderr.contains("w1 was cut off for 6s and rejoined"), "\(run.stderr)")
+        #expect(run.stderr.contains("as uid 65534"), "the processes ran as nobody: \(run.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let workers = try #require(report?["workers"] as? [[String: Any]])
+        let w1 = try #require(workers.first { $0["id"] as? String == "w1" })
+        #expect(w1["state"] as? String == "stopped" && (w1["users"] as? Int ?? 0) > 0, "\(w1)")
+        // w1 ran users again after it rejoined: the late intervals carry all 8 users.
+        let series = try #require(report?["time_series"] as? [[String: Any]])
+        let late = series.filter { [18, 19].contains($0["interval"] as? Int ?? -1) }
+        #expect(late.count == 2 && late.allSatisfy { $0["users"] as? Int == 8 }, "\(late)")
+    }
+
     @Test("netns-cluster.sh: bad flags get usage and exit 2 (before anything is created)", .timeLimit(.minutes(1)))
     func netnsClusterRejectsBadFlags() async throws {
-        for args in [["--workers", "0"], ["--workers", "x"], ["--bogus"], ["--run-time", "1y"], ["--workers"], ["--bin", "/nonexistent/stampede"]] {
+        for args in [["--workers", "0"], ["--workers", "x"], ["--bogus"], ["--run-time", "1y"], ["--workers"], ["--bin", "/nonexistent/stampede"],
+                     ["--partition", "w9:1:1"], ["--partition", "w1:3"], ["--partition", "coord:1:1"]] {
             let run = try await DeployScript.run("scripts/netns-cluster.sh", args, timeout: .seconds(20))
             #expect(run.status == 2, "\(args): \(run.output)")
             #expect(run.stderr.contains("Usage: scripts/netns-cluster.sh"), "\(args): \(run.stderr)")

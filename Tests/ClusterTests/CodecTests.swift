@@ -59,7 +59,7 @@ extension ClusterSuite {
             #expect(bytes.filter { $0 == UInt8(ascii: "\n") }.count == 1)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
             #expect(object["type"] as? String == message.type)
-            #expect(object["v"] as? Int == 1)
+            #expect(object["v"] as? Int == 2)
 
             let decoded = try WireCodec.decode(line)
             #expect(decoded == message)
@@ -84,23 +84,23 @@ extension ClusterSuite {
 
         static let badLines: [BadLine] = {
             var lines: [BadLine] = [
-                BadLine(name: "truncated JSON", line: #"{"type":"ping","v":1,"#, expect: .notJSON),
+                BadLine(name: "truncated JSON", line: #"{"type":"ping","v":2,"#, expect: .notJSON),
                 BadLine(name: "not JSON at all", line: "hello coordinator", expect: .notJSON),
-                BadLine(name: "unknown type", line: #"{"type":"launch","v":1}"#, expect: .exactly(.unknownType("launch"))),
-                BadLine(name: "protocol version 2", line: #"{"type":"ping","v":2,"t":1}"#, expect: .exactly(.version(2))),
+                BadLine(name: "unknown type", line: #"{"type":"launch","v":2}"#, expect: .exactly(.unknownType("launch"))),
+                BadLine(name: "protocol version 3", line: #"{"type":"ping","v":3,"t":1}"#, expect: .exactly(.version(3))),
                 BadLine(name: "missing v", line: #"{"type":"ping","t":1}"#, expect: .exactly(.version(nil))),
-                BadLine(name: "missing field", line: #"{"type":"ping","v":1}"#, expect: .exactly(.invalid("missing field 't'"))),
-                BadLine(name: "missing hello field", line: #"{"type":"hello","v":1,"worker_id":"w1","version":"0.1.0","cores":2}"#,
+                BadLine(name: "missing field", line: #"{"type":"ping","v":2}"#, expect: .exactly(.invalid("missing field 't'"))),
+                BadLine(name: "missing hello field", line: #"{"type":"hello","v":2,"worker_id":"w1","version":"0.1.0","cores":2,"instance":"i1","nonce":"abcd"}"#,
                         expect: .exactly(.invalid("missing field 'host'"))),
-                BadLine(name: "wrong field type", line: #"{"type":"ping","v":1,"t":"soon"}"#, expect: .exactly(.invalid("wrong type at 't'"))),
+                BadLine(name: "wrong field type", line: #"{"type":"ping","v":2,"t":"soon"}"#, expect: .exactly(.invalid("wrong type at 't'"))),
                 BadLine(name: "wrong type of v", line: #"{"type":"ping","v":"1","t":1}"#, expect: .exactly(.invalid("wrong type at 'v'"))),
-                BadLine(name: "negative cores", line: #"{"type":"hello","v":1,"worker_id":"w1","version":"0.1.0","host":"h","cores":-1}"#,
-                        expect: .exactly(.invalid("cores must not be negative"))),
+                BadLine(name: "negative cores", line: #"{"type":"hello","v":2,"worker_id":"w1","version":"0.1.0","host":"h","cores":-1,"instance":"i1","nonce":"abcd"}"#,
+                        expect: .invalid(containing: "cores out of range")),
             ]
             let badIds = ["", "has space", "tab\there", String(repeating: "x", count: 129), "naïve"]
             for id in badIds {
                 let quoted = String(decoding: try! JSONEncoder().encode(id), as: UTF8.self)
-                let line = #"{"type":"hello","v":1,"worker_id":\#(quoted),"version":"0.1.0","host":"h","cores":1}"#
+                let line = #"{"type":"hello","v":2,"worker_id":\#(quoted),"version":"0.1.0","host":"h","cores":1,"instance":"i1","nonce":"abcd"}"#
                 lines.append(BadLine(name: "bad worker_id '\(id.prefix(12))'", line: line, expect: .invalid(containing: "worker_id must be")))
             }
             // Built from valid messages, so that only the named field is wrong.
@@ -108,14 +108,14 @@ extension ClusterSuite {
                 var share = $0["share"] as! [String: Any]
                 share["users"] = -1
                 $0["share"] = share
-            }, expect: .exactly(.invalid("share has a negative or non-finite value"))))
+            }, expect: .exactly(.invalid("share has a negative, non-finite or out-of-range value"))))
             lines.append(BadLine(name: "negative request budget in start share", line: try! editedLine(Fixtures.everyMessage[5]) {
                 var assignment = $0["assignment"] as! [String: Any]
                 var share = assignment["share"] as! [String: Any]
                 share["requestBudget"] = -5
                 assignment["share"] = share
                 $0["assignment"] = assignment
-            }, expect: .exactly(.invalid("share has a negative or non-finite value"))))
+            }, expect: .exactly(.invalid("share has a negative, non-finite or out-of-range value"))))
             lines.append(BadLine(name: "histogram values/counts length mismatch in a stats delta", line: try! editedLine(.stats(Fixtures.delta)) {
                 var delta = $0["delta"] as! [String: Any]
                 var stages = delta["stages"] as! [[String: Any]]
@@ -161,7 +161,7 @@ extension ClusterSuite {
         @Test("the pipeline decodes a good line, even split across reads, and encodes outbound messages")
         func pipelineDecodesAndEncodes() throws {
             let channel = EmbeddedChannel()
-            try ClusterPipeline.configure(channel, maxLineBytes: 1024)
+            try ClusterPipeline.configure(channel, maxLineBytes: 1024, gate: .opened())
             defer { _ = try? channel.finish() }
 
             try channel.writeInbound(WireCodec.encode(.ping(t: 42)))
@@ -182,7 +182,7 @@ extension ClusterSuite {
         func overlongLine() throws {
             let limit = 1024
             let channel = EmbeddedChannel()
-            try ClusterPipeline.configure(channel, maxLineBytes: limit)
+            try ClusterPipeline.configure(channel, maxLineBytes: limit, gate: .opened())
             defer { _ = try? channel.finish() }
 
             // A line just under the limit still decodes.
@@ -190,7 +190,7 @@ extension ClusterSuite {
             try channel.writeInbound(WireCodec.encode(padded))
             #expect(try channel.readInbound(as: ClusterMessage.self) == padded)
 
-            let tooLong = ByteBuffer(bytes: Array(#"{"type":"reject","v":1,"reason":""#.utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: limit + 10))
+            let tooLong = ByteBuffer(bytes: Array(#"{"type":"reject","v":2,"reason":""#.utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: limit + 10))
             #expect(throws: ProtocolError.lineTooLong(limit: limit)) {
                 try channel.writeInbound(tooLong)
             }
@@ -201,10 +201,10 @@ extension ClusterSuite {
         @Test("a bad line in the pipeline surfaces its ProtocolError")
         func pipelineBadLine() throws {
             let channel = EmbeddedChannel()
-            try ClusterPipeline.configure(channel, maxLineBytes: 1024)
+            try ClusterPipeline.configure(channel, maxLineBytes: 1024, gate: .opened())
             defer { _ = try? channel.finish() }
-            #expect(throws: ProtocolError.version(2)) {
-                try channel.writeInbound(ByteBuffer(string: #"{"type":"ping","v":2,"t":1}"# + "\n"))
+            #expect(throws: ProtocolError.version(3)) {
+                try channel.writeInbound(ByteBuffer(string: #"{"type":"ping","v":3,"t":1}"# + "\n"))
             }
             #expect(try channel.readInbound(as: ClusterMessage.self) == nil)
         }

@@ -31,6 +31,32 @@ enum StampedeBinary {
         }
     }()
 
+    /// The user a child runs as. As root (CI, containers) every child runs as `nobody` (65534)
+    /// through `setpriv`, so a call that needs privilege fails here as it would for a user; the
+    /// binary and its resource bundle are copied to a world-readable folder first, since the
+    /// checkout may sit under a folder only root can enter. Nil: run the binary as it is.
+    static let unprivileged: (setpriv: String, binary: String)? = {
+        guard geteuid() == 0, let path, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return nil }
+        let source = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let folder = URL(fileURLWithPath: "/tmp/stampede-unprivileged-\(getpid())")
+        let fm = FileManager.default
+        try? fm.removeItem(at: folder)
+        guard (try? fm.createDirectory(at: folder, withIntermediateDirectories: true)) != nil else { return nil }
+        let names = ((try? fm.contentsOfDirectory(atPath: source.path)) ?? []).filter { $0 == "stampede" || $0.hasSuffix(".resources") }
+        for name in names { try? fm.copyItem(at: source.appendingPathComponent(name), to: folder.appendingPathComponent(name)) }
+        _ = chmodTree(folder.path)
+        let binary = folder.appendingPathComponent("stampede").path
+        return fm.isExecutableFile(atPath: binary) ? ("/usr/bin/setpriv", binary) : nil
+    }()
+
+    /// Executable and arguments for a child: `setpriv --reuid 65534 … stampede ARGS` as root.
+    static func command(_ arguments: [String]) -> (String, [String])? {
+        if let (setpriv, binary) = unprivileged {
+            return (setpriv, ["--reuid", "65534", "--regid", "65534", "--clear-groups", "--", binary] + arguments)
+        }
+        return path.map { ($0, arguments) }
+    }
+
     /// For `.enabled(if:)`: prints why the test is skipped.
     static var isAvailable: Bool {
         if path == nil { print("ClusterTests: skipping subprocess tests: the stampede binary is not built (run `swift build` first)") }
@@ -55,11 +81,11 @@ final class ChildProcess: Sendable {
     private let partial = Mutex<[TimedLine.Stream: [UInt8]]>([:])
 
     init(name: String, arguments: [String]) throws {
-        guard let binary = StampedeBinary.path else { throw SocketError(message: "the stampede binary is not built") }
+        guard let (executable, fullArguments) = StampedeBinary.command(arguments) else { throw SocketError(message: "the stampede binary is not built") }
         self.name = name
         process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = fullArguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "STAMPEDE_TOKEN")
         process.environment = environment
@@ -156,6 +182,19 @@ final class ChildProcess: Sendable {
 }
 
 // File scope: inside `ChildProcess`, `kill` names its own method.
+/// `chmod -R a+rX`: directories 755, files 644 or 755 (executables).
+private func chmodTree(_ path: String) -> Bool {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+    let executable = isDirectory.boolValue || fm.isExecutableFile(atPath: path)
+    _ = chmod(path, executable ? 0o755 : 0o644)
+    if isDirectory.boolValue {
+        for name in (try? fm.contentsOfDirectory(atPath: path)) ?? [] { _ = chmodTree(path + "/" + name) }
+    }
+    return true
+}
+
 private func sysKill(_ pid: pid_t, _ signal: Int32) -> Int32 { kill(pid, signal) }
 
 /// Kills every child on scope exit: `defer { children.killAll() }`.

@@ -44,10 +44,11 @@ enum Fixtures {
 
     /// One value of every `ClusterMessage` case (two where an optional field changes the encoding).
     static let everyMessage: [ClusterMessage] = [
-        .hello(workerId: "worker-1.example:42", version: "0.1.0", host: "node-a", cores: 16),
-        .challenge(nonce: String(repeating: "ab", count: 32)),
+        .hello(workerId: "worker-1.example:42", version: "0.1.0", host: "node-a", cores: 16, instance: "0123456789abcdef",
+               nonce: String(repeating: "cd", count: 32)),
+        .challenge(nonce: String(repeating: "ab", count: 32), proof: String(repeating: "9e", count: 32)),
         .auth(hmac: String(repeating: "0f", count: 32)),
-        .welcome(workerId: "w1", heartbeatMs: 1000, runClockNs: 912_345_678),
+        .welcome(workerId: "w1", heartbeatMs: 1000, timeoutMs: 5000, runClockNs: 912_345_678),
         .reject(reason: "authentication failed"),
         .start(assignment: WorkerAssignment(runId: "1b2c-run", generation: 3, scenario: scenario, share: share, startAtNs: 250_000_000),
                epochNs: 1_000_000_000),
@@ -111,3 +112,20 @@ func editedLine(_ message: ClusterMessage, _ edit: (inout [String: Any]) -> Void
     edit(&object)
     return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
 }
+
+/// A stats line of the hardening report: counters of 2^63−1 (`finished`, `succeeded`) and a
+/// histogram count of 2^64−1, made from a valid delta so that only those numbers are wrong.
+func overflowStatsLine(worker: String, seq: UInt64) -> String {
+    var set = MetricSet()
+    set.counters.finished = 123_456_789
+    set.counters.succeeded = 123_456_788
+    set.counters.failed = 1
+    set.histograms[.ttft] = MetricHistogram()
+    set.histograms[.ttft]!.record(5, count: 987_654_321)
+    let delta = IntervalDelta(worker: worker, seq: seq, interval: 0, startNs: 0, endNs: 1_000_000_000, users: 0, inFlight: 0, stages: [0: set])
+    let line = String(decoding: try! WireCodec.encode(.stats(delta)).readableBytesView.dropLast(), as: UTF8.self)
+    return line.replacingOccurrences(of: "123456789", with: "9223372036854775807")
+        .replacingOccurrences(of: "123456788", with: "9223372036854775807")
+        .replacingOccurrences(of: "987654321", with: "18446744073709551615")
+}
+

@@ -20,6 +20,11 @@ final class RawTCPConnection: Sendable {
     private let buffer = Mutex<[UInt8]>([])
     private let closed = Atomic<Bool>(false)
 
+    /// Wraps an accepted connection (see `RawTCPListener`).
+    init(acceptedFD: Int32) {
+        fd = acceptedFD
+    }
+
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError("socket") }
@@ -124,6 +129,43 @@ final class RawTCPConnection: Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return address
+    }
+}
+
+/// A blocking listener on 127.0.0.1 (port 0) for playing a peer by hand: a scripted fake coordinator.
+final class RawTCPListener: Sendable {
+    private let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("socket") }
+        var address = RawTCPConnection.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            sysClose(fd)
+            throw SocketError("bind/listen")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { sysClose(fd) }
+
+    /// The next connection, or `TimedOut` when none comes within `timeout`.
+    func accept(timeout: Duration) throws -> RawTCPConnection {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let millis = Int32(max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        guard poll(&descriptor, 1, millis) == 1 else { throw TimedOut(what: "accepting a connection", after: timeout) }
+        let client = Glibc.accept(fd, nil, nil)
+        guard client >= 0 else { throw SocketError("accept") }
+        return RawTCPConnection(acceptedFD: client)
     }
 }
 
