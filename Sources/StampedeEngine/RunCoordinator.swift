@@ -107,7 +107,7 @@ public actor RunCoordinator: DeltaSink {
             logger.warning("stats from unknown worker ignored", metadata: ["worker": "\(delta.worker)"])
             return
         }
-        if let why = DeltaAdmission.refusal(delta, runIntervalNow: Int(runClockNs / options.intervalNs), stageCount: max(1, plan.steps.count)) {
+        if let why = DeltaAdmission.refusal(delta, runClockNs: runClockNs, stageCount: max(1, plan.steps.count)) {
             rejectedDeltas += 1
             logger.warning("stats refused", metadata: ["worker": "\(delta.worker)", "reason": "\(why)"])
             return

@@ -137,14 +137,22 @@ extension ClusterSuite {
             #expect(histogram.value(atPercentile: 50) == 1000)
         }
 
-        @Test("the coordinator refuses a delta ahead of its run clock or of a stage the run does not have")
+        @Test("the coordinator refuses a delta ahead of its run clock, inconsistent with its bounds, or of a stage the run does not have")
         func deltaAdmission() {
-            var delta = Fixtures.delta
-            delta.interval = 100_000_000
-            #expect(DeltaAdmission.refusal(delta, runIntervalNow: 5, stageCount: 2)?.contains("ahead of the run clock") == true)
-            delta.interval = 7
-            #expect(DeltaAdmission.refusal(delta, runIntervalNow: 5, stageCount: 2) == nil)
-            #expect(DeltaAdmission.refusal(delta, runIntervalNow: 5, stageCount: 1)?.contains("stage 1") == true)
+            var delta = Fixtures.delta   // interval 2: 2 s ... 3 s
+            #expect(DeltaAdmission.refusal(delta, runClockNs: 2_500_000_000, stageCount: 2) == nil)
+            #expect(DeltaAdmission.refusal(delta, runClockNs: 500_000_000, stageCount: 2) == nil, "within the 2 s slack")
+            var early = delta
+            (early.interval, early.startNs, early.endNs) = (3, 3_000_000_000, 4_000_000_000)
+            #expect(DeltaAdmission.refusal(early, runClockNs: 900_000_000, stageCount: 2)?.contains("ahead of the run clock") == true)
+            #expect(DeltaAdmission.refusal(delta, runClockNs: 5_000_000_000, stageCount: 1)?.contains("stage 1") == true)
+            delta.interval = 100_000_000   // the report's line: the series would have built 10^8 points
+            #expect(DeltaAdmission.refusal(delta, runClockNs: 5_000_000_000, stageCount: 2)?.contains("does not match") == true)
+            delta.startNs = 100_000_000 * 1_000_000_000
+            delta.endNs = delta.startNs + 1_000_000_000
+            #expect(DeltaAdmission.refusal(delta, runClockNs: 5_000_000_000, stageCount: 2)?.contains("ahead of the run clock") == true)
+            delta.endNs = delta.startNs + 1
+            #expect(DeltaAdmission.refusal(delta, runClockNs: 5_000_000_000, stageCount: 2)?.contains("shorter than") == true)
         }
     }
 }
