@@ -258,7 +258,10 @@ if ! wait_for "$LOGDIR/target.log" "listening on" 30 "${PIDS[-1]}"; then
   log "the mock did not start"; show_logs; exit 3
 fi
 
-JSON_OUT=${JSON:-$TMP/report.json}
+# The coordinator (as nobody) writes into a folder of its own; the report is copied to --json after.
+mkdir -p "$TMP/out"
+[ "$AS_ROOT" = 0 ] && chown 65534:65534 "$TMP/out"
+JSON_OUT=$TMP/out/report.json
 [ -z "$JSON" ] || mkdir -p "$(dirname "$JSON")"
 COORD_LIMIT=$((RUN_S + JOIN_S + 90))   # a hard bound on the whole run
 ip netns exec "${P}coord" timeout --signal=INT --kill-after=15 "$COORD_LIMIT" \
@@ -296,6 +299,7 @@ fi
 rc=0
 wait "$COORD" || rc=$?
 cat "$TMP/report.txt"
+[ -n "$JSON" ] && [ -f "$JSON_OUT" ] && cp "$JSON_OUT" "$JSON"
 [ "$rc" = 124 ] && log "the coordinator ran past ${COORD_LIMIT}s and was stopped"
 
 # Every worker must have served requests.

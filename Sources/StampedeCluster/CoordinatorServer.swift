@@ -235,7 +235,7 @@ public final class CoordinatorServer: Sendable {
         case .success(let replaced?):
             replaced.noteClosed()
             replaced.close()
-            logger.notice("worker \(hello.workerId) reconnected from \(peer); its old connection is closed")
+            logger.warning("worker \(hello.workerId) reconnected from \(peer); its old connection is closed")
         case .success(nil):
             logger.info("worker \(hello.workerId) connected from \(peer) (stampede \(hello.version), \(hello.cores) cores)")
         }

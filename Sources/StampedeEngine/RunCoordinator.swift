@@ -74,7 +74,7 @@ public actor RunCoordinator: DeltaSink {
             aggregator.rejoin(worker: id)
             // Its new generator counts requests from 0: its budget starts from what it has finished.
             budgetBase[id] = aggregator.workers[id]?.counters.finished ?? 0
-            logger.notice("worker rejoined", metadata: ["worker": "\(id)", "workers": "\(workerCount)"])
+            logger.warning("worker rejoined", metadata: ["worker": "\(id)", "workers": "\(workerCount)"])
             if isRunning { await rebalance(starting: [id]) }
             return
         }
