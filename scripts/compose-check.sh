@@ -73,6 +73,7 @@ done
   || die_usage "--run-time must be whole seconds, 1s-600s (got '$RUN_TIME')"
 RUN_S=${RUN_TIME%s}
 [[ $USERS =~ ^[0-9]+$ ]] && [ "$USERS" -ge 1 ] && [ "$USERS" -le 256 ] || die_usage "--users must be 1-256 (got '$USERS')"
+if [ -n "$BIN" ]; then [ -x "$BIN" ] && [ -f "$BIN" ] || die_usage "--bin: '$BIN' is not an executable"; fi
 if [ "$(id -u)" != 0 ]; then echo "compose-check: skipped: needs root (it installs packages and starts dockerd)" >&2; exit 77; fi
 command -v python3 >/dev/null 2>&1 || { log "python3 is missing (scripts/install-test-deps.sh installs it)"; exit 3; }
 
