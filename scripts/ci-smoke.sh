@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI smoke test with one worker: a release build, `stampede mock` on loopback, a coordinator with
+# CI smoke test with one worker: a static release build, `stampede mock` on loopback, a coordinator with
 # --expect-workers 1 and one worker, a 15-second run gated on the error rate (SLO style).
 #
 #   scripts/ci-smoke.sh                                  # build (release), mock, 15 s, gate 1 %
@@ -85,10 +85,11 @@ if [ -n "$TARGET" ]; then [[ $TARGET =~ ^https?://[^[:space:]]+$ ]] || die_usage
 if [ -z "$BIN" ]; then
   SCRATCH_ARGS=()
   [ -n "${SCRATCH:-}" ] && SCRATCH_ARGS=(--scratch-path "$SCRATCH")
-  log "building: swift build -c release --product stampede ${SCRATCH_ARGS[*]}"
+  # --static-swift-stdlib: the same build as CI's (.ci/run) and the image's, so a shared SCRATCH is reused.
+  log "building: swift build -c release --product stampede --static-swift-stdlib ${SCRATCH_ARGS[*]}"
   start_build=$SECONDS
-  (cd "$ROOT" && swift build -c release --product stampede "${SCRATCH_ARGS[@]}" >&2) || { log "release build failed"; exit 2; }
-  BIN=$(cd "$ROOT" && swift build -c release "${SCRATCH_ARGS[@]}" --show-bin-path)/stampede
+  (cd "$ROOT" && swift build -c release --product stampede --static-swift-stdlib "${SCRATCH_ARGS[@]}" >&2) || { log "release build failed"; exit 2; }
+  BIN=$(cd "$ROOT" && swift build -c release --static-swift-stdlib "${SCRATCH_ARGS[@]}" --show-bin-path)/stampede
   log "built $BIN in $((SECONDS - start_build)) s"
 fi
 [ -x "$BIN" ] || die_usage "--bin: '$BIN' is not an executable"

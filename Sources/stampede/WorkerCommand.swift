@@ -19,7 +19,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The coordinator's address.", valueName: "host:port"))
     var coordinator: HostPort
-    @Option(help: "This worker's id (default: hostname-pid). Must be unique in the cluster.")
+    @Option(help: "This worker's id (default: hostname-pid-<6 random hex digits>). Must be unique in the cluster.")
     var name: String?
     @Option(help: "Give up after this many failed connection attempts in a row (default: keep trying).")
     var maxConnectAttempts: Int?
@@ -39,7 +39,7 @@ struct WorkerCommand: AsyncParsableCommand {
         LogSetup.bootstrap()
         var logger = Logger(label: "stampede.worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let id = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let id = name ?? Self.defaultId()
         var config = WorkerAgentConfig(host: coordinator.host, port: coordinator.port, workerId: id, token: try tokenOptions.token())
         config.maxLineBytes = tokenOptions.maxLineBytes
         config.maxConnectAttempts = maxConnectAttempts
@@ -58,6 +58,17 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
+    }
+
+    /// `hostname-pid-xxxxxx`. Hostname and pid alone are not unique: containers on the host network
+    /// share the host's hostname, and each one's first process is often pid 1 or the same pid, so
+    /// replicas would collide ("duplicate worker id"). Six random hex digits (24 bits) make that
+    /// unlikely. Made once per process, so a worker keeps its id across reconnects.
+    static func defaultId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let suffix = String(UInt32.random(in: 0..<(1 << 24), using: &generator), radix: 16)
+        let padded = String(repeating: "0", count: 6 - suffix.count) + suffix
+        return "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(padded)"
     }
 }
 

@@ -30,6 +30,10 @@ def check_schemas():
         if os.path.isfile(os.path.join(ctx.ROOT, "compose.yaml")):
             schema_check("compose.yaml follows the Compose Specification",
                          ["check_jsonschema", "--builtin-schema", "vendor.compose-spec", os.path.join(ctx.ROOT, "compose.yaml")])
+        if os.path.isfile(os.path.join(ctx.ROOT, "Docker", "compose.hostnet.yaml")):
+            schema_check("Docker/compose.hostnet.yaml follows the Compose Specification",
+                         ["check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                          os.path.join(ctx.ROOT, "Docker", "compose.hostnet.yaml")])
         ci_doc = os.path.join(ctx.ROOT, "docs", "ci.md")
         if os.path.isfile(ci_doc):
             blocks = re.findall(r"```yaml\n(.*?)```", open(ci_doc).read(), re.S)
@@ -65,7 +69,12 @@ def check_dockerfile():
         lines = [l.strip() for l in re.sub(r"\\\n", " ", text).splitlines() if l.strip() and not l.strip().startswith("#")]
         args = dict(re.findall(r"^ARG (\w+)=(\S+)", "\n".join(lines), re.M))
         def resolve(s):
-            return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), m.group(0)), s)
+            for _ in range(5):  # an ARG's default may name another ARG (RUNTIME_BASE=ubuntu:${UBUNTU_RELEASE})
+                s = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), m.group(0)), s)
+            return s
+        # BuildKit fetches a `# syntax=` frontend from a registry before anything else: a machine
+        # without one cannot build at all (found with a real engine, scripts/compose-check.sh).
+        check(not re.search(r"^#\s*syntax\s*=", text, re.M | re.I), "no `# syntax=` line (it needs a registry)")
         froms = [resolve(l.split()[1]) for l in lines if l.upper().startswith("FROM ")]
         check(len(froms) >= 2, "multi-stage build", f"FROM lines: {froms}")
         if len(froms) >= 2:
@@ -77,6 +86,13 @@ def check_dockerfile():
                 rm = re.match(r"^ubuntu:(.+)$", runtime)
                 check(rm and rm.group(1) in (bm.group(2), rel_names[bm.group(2)]),
                       "the runtime is ubuntu of the builder's release", f"{builder} -> {runtime}")
+        stages = {m.group(2).lower(): resolve(m.group(1)) for m in
+                  (re.match(r"^FROM\s+(\S+)\s+AS\s+(\S+)", l, re.I) for l in lines) if m}
+        check(stages.get("prebuilt") == "scratch" and re.search(r"^COPY Docker/prebuilt/ /out/", text, re.M),
+              "a `prebuilt` stage takes a host-built binary from Docker/prebuilt/", str(stages))
+        check(args.get("BINARY") == "build" and stages.get("binary") == "build",
+              "the Swift build stage is the default binary (ARG BINARY=build)", f"BINARY={args.get('BINARY')}")
+        check(re.search(r"^COPY --from=binary /out/ /usr/local/bin/", text, re.M), "the runtime copies the chosen binary stage")
         check(re.search(r"swift build -c release --product stampede", text), "builds the stampede product in release mode")
         check("--static-swift-stdlib" in text or "/usr/lib/swift/linux" in text,
               "the Swift runtime is linked in statically or copied from the builder")
@@ -84,7 +100,7 @@ def check_dockerfile():
         bundle = os.path.join(os.path.dirname(ctx.BIN), "stampede_StampedeWorkload.resources")
         check(os.path.isdir(bundle), "the bundle name matches what SwiftPM builds", bundle)
         runtime_part = text[text.rfind("\nFROM "):]
-        for pkg in ("libcurl4-openssl-dev", "libstdc++6", "ca-certificates", "tzdata"):
+        for pkg in ("libstdc++6", "zlib1g", "ca-certificates", "tzdata"):
             check(pkg in runtime_part, f"the runtime image installs {pkg}")
         users = [l.split()[1] for l in lines if l.upper().startswith("USER ")]
         check(users and users[-1].split(":")[0] not in ("root", "0"), "runs as a non-root user", f"USER {users}")
@@ -97,6 +113,8 @@ def check_dockerfile():
         for p in (".build", ".git", "results", ".env"):
             check(any(x.rstrip("*/").lstrip("/") == p or x.lstrip("/").startswith(p) for x in patterns),
                   f".dockerignore leaves out {p}")
+        check(not any(x.rstrip("*/").lstrip("/") in ("Docker", "Docker/prebuilt") for x in patterns),
+              ".dockerignore keeps Docker/prebuilt/ (BINARY=prebuilt reads it)")
 
 
 
@@ -175,7 +193,7 @@ def check_compose():
         w = services.get("worker") or {}
         check("container_name" not in w, "worker: no container_name, so `--scale worker=N` works")
         check(not w.get("ports"), "worker: publishes no fixed host port (it would collide when scaled)")
-        check(not flag_value(wrk, "--name"), "worker: no fixed --name (each replica's id is its hostname)")
+        check(not flag_value(wrk, "--name"), "worker: no fixed --name (each replica's default id is hostname-pid-random)")
         def env_of(svc):
             e = svc.get("environment") or {}
             if isinstance(e, list):
@@ -190,6 +208,8 @@ def check_compose():
         compose_runs = {"target": tgt, "coordinator": crd, "worker": wrk,
                         "workers": int(((w.get("deploy") or {}).get("replicas")) or 1)}
 
+        check_compose_hostnet(services, crd, wrk)
+
     env_example = os.path.join(ctx.ROOT, ".env.example")
     if check(os.path.isfile(env_example), ".env.example exists"):
         values = dict(l.strip().split("=", 1) for l in open(env_example) if "=" in l and not l.lstrip().startswith("#"))
@@ -201,3 +221,23 @@ def check_compose():
         check(not tracked, "no .env or results are tracked by git", " ".join(tracked))
 
     return compose_runs
+
+
+def check_compose_hostnet(services, crd, wrk):
+    """Docker/compose.hostnet.yaml, the override scripts/compose-check.sh runs compose.yaml with."""
+    path = os.path.join(ctx.ROOT, "Docker", "compose.hostnet.yaml")
+    if not check(os.path.isfile(path), "Docker/compose.hostnet.yaml exists (compose.yaml on the host network)"):
+        return
+    over = (yaml.safe_load(open(path)) or {}).get("services") or {}
+    check(set(over) == set(services), "compose.hostnet.yaml: overrides every service of compose.yaml",
+          f"{sorted(over)} vs {sorted(services)}")
+    names = {"target": url_host_port(flag_value(crd, "--target"))[0], "coordinator": split_hostport(flag_value(wrk, "--coordinator"))[0]}
+    for name, svc in over.items():
+        svc = svc or {}
+        check(svc.get("network_mode") == "host" and not svc.get("networks"), f"compose.hostnet.yaml: {name} is on the host network")
+        hosts = {}
+        for entry in svc.get("extra_hosts") or []:
+            host, _, addr = str(entry).replace("=", ":", 1).partition(":")
+            hosts[host] = addr
+        check(all(hosts.get(n) == "127.0.0.1" for n in names.values()),
+              f"compose.hostnet.yaml: {name} resolves {', '.join(sorted(names.values()))} to 127.0.0.1", str(hosts))
