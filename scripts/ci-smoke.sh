@@ -120,22 +120,27 @@ trap 'exit 129' HUP
 # shellcheck source=scripts/lib/processes.sh
 . "$ROOT/scripts/lib/processes.sh"
 show_logs() { show_logs_in "$TMP" 40; }
+# As root (CI), every process runs as nobody (uid 65534), the way users run it: a call that needs
+# privilege fails here too.
+as_nobody "$BIN" "$TMP" || { log "setpriv (util-linux) is missing"; exit 2; }
+BIN=$STAMPEDE
+[ ${#RUN_AS[@]} -gt 0 ] && log "processes run as uid 65534 (setpriv)"
 
 if [ -z "$TARGET" ]; then
-  "$BIN" mock --host 127.0.0.1 --port 0 --ttft-ms 50 --itl-ms 10 >"$TMP/mock.log" 2>&1 &
+  "${RUN_AS[@]}" "$BIN" mock --host 127.0.0.1 --port 0 --ttft-ms 50 --itl-ms 10 >"$TMP/mock.log" 2>&1 &
   PIDS+=($!)
   wait_for "$TMP/mock.log" "listening on " 30 "${PIDS[-1]}" || { log "the mock did not start"; show_logs; exit 2; }
   TARGET=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/mock.log" | head -1)
   MODEL=${MODEL:-stampede-mock}
 fi
 
-JSON_OUT=${JSON:-$TMP/report.json}
+JSON_OUT=$TMP/out/report.json
 [ -z "$JSON" ] || mkdir -p "$(dirname "$JSON")"
 MODEL_ARGS=()
 [ -n "$MODEL" ] && MODEL_ARGS=(--model "$MODEL")
 # Port 0: the coordinator picks a free loopback port and names it in its log.
 timeout --signal=INT --kill-after=15 $((RUN_S + 120)) \
-  "$BIN" coordinator --bind 127.0.0.1:0 --expect-workers 1 --expect-workers-timeout 30s \
+  "${RUN_AS[@]}" "$BIN" coordinator --bind 127.0.0.1:0 --expect-workers 1 --expect-workers-timeout 30s \
   --target "$TARGET" --api "$API" "${MODEL_ARGS[@]}" --api-key-env "$API_KEY_ENV" \
   --users "$USERS" --spawn-rate "$USERS" --run-time "$RUN_TIME" --max-error-rate "$MAX_ERROR_RATE" \
   --json "$JSON_OUT" --quiet "${EXTRA[@]}" >"$TMP/report.txt" 2>"$TMP/coordinator.log" &
@@ -146,13 +151,14 @@ if ! wait_for "$TMP/coordinator.log" "listening on " 30 "$COORD"; then
   rc=0; wait "$COORD" || rc=$?; [ "$rc" = 0 ] && rc=2; exit "$rc"
 fi
 PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/coordinator.log" | head -1)
-"$BIN" worker --coordinator "127.0.0.1:$PORT" --name ci-smoke-w1 --max-connect-attempts 5 >"$TMP/worker.log" 2>&1 &
+"${RUN_AS[@]}" "$BIN" worker --coordinator "127.0.0.1:$PORT" --name ci-smoke-w1 --max-connect-attempts 5 >"$TMP/worker.log" 2>&1 &
 PIDS+=($!)
 log "running: 1 worker, $USERS users, $RUN_TIME against $TARGET, gate: error rate <= $MAX_ERROR_RATE"
 
 rc=0
 wait "$COORD" || rc=$?
 cat "$TMP/report.txt"
+[ -n "$JSON" ] && [ -f "$JSON_OUT" ] && cp "$JSON_OUT" "$JSON"
 [ "$rc" = 124 ] && log "the coordinator ran past its time limit and was stopped"
 
 # A run in which nothing finished is no pass.

@@ -151,19 +151,6 @@ PIDS=()
 TMP=$(mktemp -d /tmp/stampede-netns.XXXXXX)
 LOGDIR=${LOGS:-$TMP}
 mkdir -p "$LOGDIR"
-# As nobody: the binary (and its resource bundle) is copied where uid 65534 can read it, since the
-# checkout may sit under a folder only root can enter; `RUN` prefixes every stampede process.
-RUN=()
-if [ "$AS_ROOT" = 0 ]; then
-  command -v setpriv >/dev/null 2>&1 || { log "setpriv (util-linux) is missing; use --as-root"; exit 3; }
-  mkdir -p "$TMP/bin"
-  cp "$BIN" "$TMP/bin/stampede"
-  for bundle in "$(dirname "$BIN")"/*.resources; do [ -e "$bundle" ] && cp -R "$bundle" "$TMP/bin/"; done
-  chmod -R a+rX "$TMP"
-  BIN=$TMP/bin/stampede
-  RUN=(setpriv --reuid 65534 --regid 65534 --clear-groups --)
-fi
-
 cleanup() {
   local rc=$? pid ns
   trap - EXIT INT TERM HUP
@@ -248,6 +235,13 @@ start() {
 # shellcheck source=scripts/lib/processes.sh
 . "$ROOT/scripts/lib/processes.sh"
 show_logs() { show_logs_in "$LOGDIR" 20; }
+# As nobody (uid 65534) unless --as-root: what a user runs, so no privileged call can hide.
+RUN=()
+if [ "$AS_ROOT" = 0 ]; then
+  as_nobody "$BIN" "$TMP" || { log "setpriv (util-linux) is missing; use --as-root"; exit 3; }
+  BIN=$STAMPEDE
+  RUN=("${RUN_AS[@]}")
+fi
 
 STAMPEDE_TOKEN=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
 export STAMPEDE_TOKEN
@@ -258,9 +252,8 @@ if ! wait_for "$LOGDIR/target.log" "listening on" 30 "${PIDS[-1]}"; then
   log "the mock did not start"; show_logs; exit 3
 fi
 
-# The coordinator (as nobody) writes into a folder of its own; the report is copied to --json after.
+# The coordinator writes into a folder of its own (as_nobody made it nobody's); the report is copied to --json after.
 mkdir -p "$TMP/out"
-[ "$AS_ROOT" = 0 ] && chown 65534:65534 "$TMP/out"
 JSON_OUT=$TMP/out/report.json
 [ -z "$JSON" ] || mkdir -p "$(dirname "$JSON")"
 COORD_LIMIT=$((RUN_S + JOIN_S + 90))   # a hard bound on the whole run
