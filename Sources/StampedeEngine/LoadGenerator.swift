@@ -39,7 +39,7 @@ public actor LoadGenerator {
     public func run(_ assignment: WorkerAssignment, epoch: ContinuousClock.Instant, sink: any DeltaSink) async throws {
         let prompts = try PromptFactory(scenario: assignment.scenario)
         let state = WorkerRunState(workerId: workerId, share: assignment.share, generation: assignment.generation,
-                                   collectRecords: assignment.scenario.collectRecords)
+                                   collectRecords: assignment.scenario.collectRecords, intervalNs: intervalNs)
         self.state = state
         self.generation = assignment.generation
         self.stopRequested = false
@@ -94,7 +94,9 @@ public actor LoadGenerator {
             if let index = plan.index, now >= nextSpawn {
                 state.inner.withLock { _ = $0.alive.insert(index) }
                 group.addTask { await Self.user(index, context: context) }
-                nextSpawn = max(now, nextSpawn) + .nanoseconds(Int64(1e9 / max(plan.rate, 1e-6)))
+                nextSpawn = max(now, nextSpawn) + .nanoseconds(Int64(min(1e9 / max(plan.rate, 1e-6), 3.6e12)))
+                // Suspend between spawns, so that `stop()` (this actor's) runs even while a million users are due.
+                await Task.yield()
                 continue
             }
             if plan.index == nil { nextSpawn = max(nextSpawn, now) }
@@ -209,25 +211,24 @@ public actor LoadGenerator {
         return record
     }
 
+    /// Cuts at every interval boundary of the run clock: boundary k+1 closes interval k. The index
+    /// comes from the schedule, not from when the tick woke, so a late wake-up files nothing under
+    /// the wrong second.
     private static func tick(state: WorkerRunState, epoch: ContinuousClock.Instant, intervalNs: Int64,
                              emitter: AsyncStream<IntervalDelta>.Continuation) async {
-        var index = Int(max(0, epoch.duration(to: .now).nanoseconds) / intervalNs)
+        var index = state.interval(ofNs: epoch.duration(to: .now).nanoseconds)
         while !Task.isCancelled {
             let boundary = epoch.advanced(by: .nanoseconds(Int64(index + 1) * intervalNs))
             do { try await Task.sleep(until: boundary, clock: .continuous) } catch { return }
-            emit(state: state, epoch: epoch, intervalNs: intervalNs, final: false, to: emitter)
-            index = Int(max(0, epoch.duration(to: .now).nanoseconds) / intervalNs)
+            state.cut(through: index, final: false, to: emitter)
+            index += 1
         }
     }
 
-    /// Cuts a delta and queues it, under the state's lock, so deltas leave in `seq` order.
+    /// Cuts now: everything up to the current interval (and, when `final`, everything pending).
     private static func emit(state: WorkerRunState, epoch: ContinuousClock.Instant, intervalNs: Int64, final: Bool,
                              to emitter: AsyncStream<IntervalDelta>.Continuation) {
-        // The interval is the one the cut closes: a cut just after boundary k+1 reports interval k.
-        let now = max(0, epoch.duration(to: .now).nanoseconds - 1_000_000)
-        let interval = Int(now / intervalNs)
-        let start = Int64(interval) * intervalNs
-        state.cut(interval: interval, startNs: start, endNs: start + intervalNs, final: final, to: emitter)
+        state.cut(through: state.interval(ofNs: epoch.duration(to: .now).nanoseconds), final: final, to: emitter)
     }
 
     private static func deliverAll(_ deltas: AsyncStream<IntervalDelta>, to sink: any DeltaSink) async {

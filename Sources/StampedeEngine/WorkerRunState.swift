@@ -13,8 +13,10 @@ final class WorkerRunState: Sendable {
         var inFlight = 0
         var ticketsTaken = 0
         var stopping = false
-        var current: [Int: MetricSet] = [:]
-        var records: [RequestRecord] = []
+        /// Interval index (by each request's end on the run clock) → stage → metrics not yet sent.
+        var pending: [Int: [Int: MetricSet]] = [:]
+        /// Interval index → raw records not yet sent (only when the scenario collects them).
+        var pendingRecords: [Int: [RequestRecord]] = [:]
         var nextRecordId: UInt64 = 0
         var seq: UInt64 = 0
         var exhaustedReported = false
@@ -37,10 +39,12 @@ final class WorkerRunState: Sendable {
     let inner: Mutex<Inner>
     let collectRecords: Bool
     let workerId: String
+    let intervalNs: Int64
 
-    init(workerId: String, share: WorkerShare, generation: Int, collectRecords: Bool) {
+    init(workerId: String, share: WorkerShare, generation: Int, collectRecords: Bool, intervalNs: Int64 = 1_000_000_000) {
         self.workerId = workerId
         self.collectRecords = collectRecords
+        self.intervalNs = intervalNs
         var state = Inner(share: share, generation: generation)
         state.partitions.apply(share)
         inner = Mutex(state)
@@ -58,12 +62,13 @@ final class WorkerRunState: Sendable {
     /// Decides, under the lock, whether this worker sends arrival `index` scheduled at `ns` in `stage`,
     /// and takes its ticket if so.
     func admitArrival(_ index: UInt64, atNs ns: Int64, stage: Int) -> ArrivalDecision {
-        inner.withLock { state in
+        let interval = self.interval(ofNs: ns)
+        return inner.withLock { state in
             guard state.partitions.owns(index, atNs: ns) else { return .notMine }
             guard !state.stopping else { return .spent }
             if let budget = state.share.requestBudget, state.ticketsTaken >= budget { return .spent }
             if let cap = state.share.maxInFlight, state.inFlight >= cap {
-                state.current[stage, default: MetricSet()].counters.droppedArrivals += 1
+                state.pending[interval, default: [:]][stage, default: MetricSet()].counters.droppedArrivals += 1
                 return .dropped
             }
             state.ticketsTaken += 1
@@ -96,9 +101,16 @@ final class WorkerRunState: Sendable {
             record.id = state.nextRecordId
             record.worker = workerId
             state.nextRecordId += 1
-            state.current[record.stage, default: MetricSet()].record(record)
-            if collectRecords { state.records.append(record) }
+            // A request belongs to the interval in which it ended, whenever the cut happens.
+            let interval = self.interval(ofNs: record.endNs)
+            state.pending[interval, default: [:]][record.stage, default: MetricSet()].record(record)
+            if collectRecords { state.pendingRecords[interval, default: []].append(record) }
         }
+    }
+
+    /// The run-clock interval that holds `ns` (0 for times before the run).
+    func interval(ofNs ns: Int64) -> Int {
+        Int(max(0, ns) / intervalNs)
     }
 
     var budgetSpentAndIdle: Bool {
@@ -108,19 +120,28 @@ final class WorkerRunState: Sendable {
         }
     }
 
-    /// Cuts the delta of everything recorded since the previous cut and queues it on `emitter`
-    /// while still holding the lock, so deltas are queued in `seq` order.
-    func cut(interval: Int, startNs: Int64, endNs: Int64, final: Bool, to emitter: AsyncStream<IntervalDelta>.Continuation) {
+    /// Queues one delta for every interval up to `through` that holds requests not yet sent, oldest
+    /// first, and one for `through` itself even when it is empty (it carries the user count), all
+    /// under the lock, so deltas leave in `seq` order. `final` sends everything pending and marks the
+    /// last delta final. Each interval is the one its requests ended in, so the series a coordinator
+    /// builds counts each request in the second it finished, however late the cut runs.
+    func cut(through: Int, final: Bool, to emitter: AsyncStream<IntervalDelta>.Continuation) {
         inner.withLock { state in
             let exhausted = state.share.requestBudget.map { state.ticketsTaken >= $0 && state.inFlight == 0 } ?? false
             if exhausted { state.exhaustedReported = true }
-            let delta = IntervalDelta(worker: workerId, seq: state.seq, interval: interval, startNs: startNs, endNs: endNs,
-                                      users: final ? 0 : state.alive.count, inFlight: final ? 0 : state.inFlight,
-                                      stages: state.current, final: final, exhausted: exhausted, records: state.records)
-            state.seq += 1
-            state.current = [:]
-            state.records = []
-            emitter.yield(delta)
+            var intervals = Set(state.pending.keys).union(state.pendingRecords.keys).filter { final || $0 <= through }
+            intervals.insert(final ? max(through, intervals.max() ?? through) : through)
+            let ordered = intervals.sorted()
+            for (position, interval) in ordered.enumerated() {
+                let start = Int64(interval) * intervalNs
+                let last = position == ordered.count - 1
+                let delta = IntervalDelta(worker: workerId, seq: state.seq, interval: interval, startNs: start, endNs: start + intervalNs,
+                                          users: final ? 0 : state.alive.count, inFlight: final ? 0 : state.inFlight,
+                                          stages: state.pending.removeValue(forKey: interval) ?? [:], final: final && last,
+                                          exhausted: exhausted, records: state.pendingRecords.removeValue(forKey: interval) ?? [])
+                state.seq += 1
+                emitter.yield(delta)
+            }
         }
     }
 }
