@@ -91,7 +91,14 @@ struct SweepCommand: AsyncParsableCommand {
     }
 
     mutating func validate() throws {
-        _ = try settings
+        let settings = try self.settings
+        // Each step is a scenario: its users, rate and length must pass Scenario.validate too, and
+        // doubling up to the limits must not overflow.
+        if maxUsers > Scenario.Limits.users { throw ValidationError("--max-users: must be at most \(Scenario.Limits.users) (got \(maxUsers))") }
+        if maxRate > Scenario.Limits.rate { throw ValidationError("--max-rate: must be at most \(Int(Scenario.Limits.rate)) req/s (got \(maxRate))") }
+        if settings.stepSeconds + settings.warmupSeconds > Scenario.Limits.durationSeconds {
+            throw ValidationError("--step-time: with --warmup, at most \(Int(Scenario.Limits.durationSeconds / 86_400)) days")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: '\(logLevel)' is not a log level") }
         if expectWorkers < 0 { throw ValidationError("--expect-workers: must not be negative (got \(expectWorkers))") }
         if expectWorkers > 0 {
