@@ -25,7 +25,8 @@ struct SweepCommand: AsyncParsableCommand {
         --target the built-in simulated server is started, as in `run`). With --expect-workers N it listens
         like `stampede coordinator` and runs every step on N `stampede worker` processes, their load split
         and their histograms merged as in a cluster run.
-        Exit code: 0 ok; 2 the 1-user step failed, or the expected workers never came.
+        Exit code: 0 ok; 2 the 1-user step failed, or the expected workers never came; 130 (SIGINT) or 143
+        (SIGTERM) interrupted, after the steps so far were printed and written.
         """
     )
 
@@ -152,6 +153,7 @@ struct SweepCommand: AsyncParsableCommand {
                 : .local(scenario: scenario, settings: settings, maxConcurrency: maxConcurrency)
         } catch {
             await embedded?.stop()
+            if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
             throw error
         }
         let quiet = self.quiet
@@ -171,6 +173,7 @@ struct SweepCommand: AsyncParsableCommand {
             do { try SweepReport.write(result, to: json) } catch { throw CLIError("\(error)") }
             print("wrote \(json)")
         }
+        if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         if result.stoppedBy == "baseline_failed" { throw ExitCode(2) }
     }
 }
