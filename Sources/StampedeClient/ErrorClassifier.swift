@@ -21,13 +21,14 @@ public enum ErrorClassifier {
     /// The class and message of a non-2xx response: `HTTP 503: <excerpt>`, where the excerpt is the
     /// error message when the body is JSON (`error.message`, `error`, `message` or `detail`), else the
     /// first ~200 characters of the body, or the reason phrase when the body is empty.
-    public static func httpError(status: Int, body: some Collection<UInt8>) -> (ErrorClass, String) {
-        (ErrorClass.forStatus(status), "HTTP \(status): \(bodyExcerpt(body, status: status))")
+    /// The `secrets` are redacted from the body before anything is cut from it.
+    public static func httpError(status: Int, body: some Collection<UInt8>, secrets: [String] = []) -> (ErrorClass, String) {
+        (ErrorClass.forStatus(status), "HTTP \(status): \(bodyExcerpt(body, status: status, secrets: secrets))")
     }
 
-    /// A one-line description of an error body (see `httpError`).
-    static func bodyExcerpt(_ body: some Collection<UInt8>, status: Int) -> String {
-        let text = String(decoding: body.prefix(errorBodyLimit), as: UTF8.self)
+    /// A one-line description of an error body (see `httpError`), the `secrets` redacted first.
+    static func bodyExcerpt(_ body: some Collection<UInt8>, status: Int, secrets: [String] = []) -> String {
+        let text = SecretRedaction.redact(String(decoding: body.prefix(errorBodyLimit), as: UTF8.self), secrets: secrets)
         if let object = DialectSupport.parseObject(text) {
             if let message = DialectSupport.errorMessage(in: object) ?? object["message"] as? String
                 ?? object["detail"] as? String {
@@ -92,10 +93,10 @@ public enum ErrorClassifier {
         }
     }
 
-    /// `message` with every occurrence of `apiKey` replaced by `***`.
+    /// `message` with the API key replaced by `***`: whole, cut, or JSON/URL-escaped, down to any
+    /// run of 8 of its characters (see `SecretRedaction`).
     public static func redact(_ message: String, apiKey: String?) -> String {
-        guard let apiKey, !apiKey.isEmpty, message.contains(apiKey) else { return message }
-        return message.replacingOccurrences(of: apiKey, with: "***")
+        SecretRedaction.redact(message, secret: apiKey)
     }
 
     static func describe(_ error: any Error) -> String {

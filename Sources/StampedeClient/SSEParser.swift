@@ -32,7 +32,30 @@ public struct SSEEvent: Sendable, Equatable {
 /// Bytes are buffered and only whole lines are decoded, so a UTF-8 sequence split across reads
 /// decodes correctly; invalid UTF-8 becomes U+FFFD, as the spec's decoder does. Field names are
 /// matched on bytes and the data is turned into a `String` once per event, not once per byte.
+///
+/// Limits: a line longer than `maxLineBytes` or an event whose data grows past `maxEventBytes` stops
+/// the parser. Its buffers are released, `limitExceeded` says which limit, and later input is
+/// ignored, so a server that sends one endless line cannot grow memory.
 public struct SSEParser: Sendable {
+    /// Which limit stopped the parser.
+    public enum LimitExceeded: Sendable, Equatable {
+        /// A line (without its line end) longer than this many bytes.
+        case line(Int)
+        /// An event's data (its `data` values joined with `\n`) longer than this many bytes.
+        case event(Int)
+    }
+
+    /// The default line limit, 4 MiB. Real chunks are well under 4 KiB; the largest legitimate line is
+    /// TGI's final event, which repeats the whole generated text (200k tokens are about 1 MB, more
+    /// when non-ASCII text is JSON-escaped).
+    public static let defaultMaxLineBytes = 4 << 20
+    /// The default event limit, 4 MiB.
+    public static let defaultMaxEventBytes = 4 << 20
+
+    public let maxLineBytes: Int
+    public let maxEventBytes: Int
+    /// Set when a limit was exceeded; the parser then ignores further input.
+    public private(set) var limitExceeded: LimitExceeded?
     /// Bytes of the current line that arrived in earlier reads.
     private var partialLine: [UInt8] = []
     /// The previous byte was a CR, so an LF right after it (even in the next read) ends nothing.
@@ -43,7 +66,10 @@ public struct SSEParser: Sendable {
     private var eventType: String?
     private var lastEventID: String?
 
-    public init() {}
+    public init(maxLineBytes: Int = SSEParser.defaultMaxLineBytes, maxEventBytes: Int = SSEParser.defaultMaxEventBytes) {
+        self.maxLineBytes = max(1, maxLineBytes)
+        self.maxEventBytes = max(1, maxEventBytes)
+    }
 
     /// True when bytes were fed that have not yet formed a dispatched event: an unterminated line or
     /// an event without its closing empty line. `finish()` discards them.
@@ -75,6 +101,7 @@ public struct SSEParser: Sendable {
     public mutating func finish() -> [SSEEvent] {
         partialLine.removeAll()
         dataBuffer.removeAll()
+        limitExceeded = nil
         eventType = nil
         lastEventID = nil
         lastWasCR = false
@@ -89,7 +116,16 @@ public struct SSEParser: Sendable {
     private static let colon: UInt8 = 0x3A
     private static let space: UInt8 = 0x20
 
+    /// Stops the parser: releases the buffers (their storage too) and ignores the rest of the input.
+    private mutating func stop(_ limit: LimitExceeded) {
+        limitExceeded = limit
+        partialLine = []
+        dataBuffer = []
+        eventType = nil
+    }
+
     private mutating func scan(_ bytes: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
+        guard limitExceeded == nil else { return }
         let count = bytes.count
         var index = 0
         if lastWasCR, count > 0 {
@@ -101,6 +137,10 @@ public struct SSEParser: Sendable {
             let byte = bytes[index]
             if byte == Self.lf || byte == Self.cr {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index])
+                if partialLine.count + slice.count > maxLineBytes {
+                    stop(.line(maxLineBytes))
+                    return
+                }
                 if partialLine.isEmpty {
                     processLine(slice, into: &events)
                 } else {
@@ -111,6 +151,10 @@ public struct SSEParser: Sendable {
                     line.withUnsafeBytes { processLine($0, into: &events) }
                     line.removeAll(keepingCapacity: true)
                     partialLine = line
+                }
+                if limitExceeded != nil {
+                    partialLine = []  // the event limit stopped `processLine`: drop the reused storage too
+                    return
                 }
                 index += 1
                 if byte == Self.cr {
@@ -126,6 +170,11 @@ public struct SSEParser: Sendable {
             }
         }
         if lineStart < count {
+            // The line goes on in the next read: keep it only while it is within the limit.
+            guard partialLine.count + (count - lineStart) <= maxLineBytes else {
+                stop(.line(maxLineBytes))
+                return
+            }
             partialLine.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<count]))
         }
     }
@@ -155,6 +204,11 @@ public struct SSEParser: Sendable {
         let value = UnsafeRawBufferPointer(rebasing: line[valueStart...])
 
         if Self.equals(name, "data") {
+            // The event's data is the buffer (earlier values, each with its "\n") and this value.
+            guard value.count <= maxEventBytes - dataBuffer.count else {
+                stop(.event(maxEventBytes))
+                return
+            }
             dataBuffer.append(contentsOf: value)
             dataBuffer.append(Self.lf)
         } else if Self.equals(name, "event") {

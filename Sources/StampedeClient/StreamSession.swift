@@ -4,7 +4,20 @@ import StampedeCore
 /// Folds one response into a `RequestRecord`: the head, each read of the body with its arrival time,
 /// then the end of the body or a failure. It does no I/O: `StreamingClient` drives it from the
 /// network, tests drive it with canned bytes and times.
+///
+/// Bounds: the SSE parser's line and event limits, at most `defaultMaxTokenChunks` token chunks, the first
+/// `answerTextLimit` bytes of answer text (for the correctness check) and `ErrorClassifier.errorBodyLimit`
+/// bytes of an error body. Past a limit the request fails as `.responseTooLarge` and reading stops.
+/// Every failure message is redacted (the `secrets`, see `SecretRedaction`) before it is cut to an excerpt.
 struct StreamSession: Sendable {
+    /// At most this many token chunks per response (their arrival times are kept for the ITL):
+    /// the largest drawn output length (`LengthSpec.maximumDrawn`), as no server sends fewer than one token per chunk.
+    static let defaultMaxTokenChunks = LengthSpec.maximumDrawn
+    /// The correctness check reads at most this many bytes of the answer (the number comes first).
+    static let answerTextLimit = 64 << 10
+    /// Failure messages are cut to this many characters.
+    static let messageLimit = 400
+
     enum State: Sendable, Equatable {
         /// Still reading.
         case open
@@ -32,7 +45,10 @@ struct StreamSession: Sendable {
     /// From the `Content-Type` header: an event stream that ends without events is a broken stream,
     /// a body of another type without events is not a stream at all.
     private var isDeclaredEventStream = false
-    private var parser = SSEParser()
+    private var parser: SSEParser
+    /// Never shown: replaced with `***` in every message.
+    private let secrets: [String]
+    private let maxTokenChunks: Int
     /// The first bytes of the body: the excerpt for error statuses and bodies that are not a stream.
     private var leadingBytes: [UInt8] = []
     private var eventsSeen = 0
@@ -42,8 +58,12 @@ struct StreamSession: Sendable {
     private var sawFinishReason = false
     private var answerText = ""
 
-    init(request: PlannedRequest, dialect: any Dialect, scheduledNs: Int64, sendNs: Int64) {
+    init(request: PlannedRequest, dialect: any Dialect, scheduledNs: Int64, sendNs: Int64, secrets: [String] = [],
+         parser: SSEParser = SSEParser(), maxTokenChunks: Int = StreamSession.defaultMaxTokenChunks) {
+        self.maxTokenChunks = maxTokenChunks
         self.dialect = dialect
+        self.secrets = secrets.filter { !$0.isEmpty }
+        self.parser = parser
         self.expectedNumber = request.expectedNumber
         self.record = RequestRecord(scheduledNs: scheduledNs, sendNs: sendNs, endNs: sendNs,
                                     inputTokensEstimate: request.inputTokensEstimate,
@@ -72,7 +92,16 @@ struct StreamSession: Sendable {
             if eventsSeen == 0, leadingBytes.count < 256 {
                 leadingBytes.append(contentsOf: buffer.readableBytesView.prefix(256 - leadingBytes.count))
             }
-            return handle(parser.feed(buffer), at: now)
+            if handle(parser.feed(buffer), at: now) { return true }
+            if let limit = parser.limitExceeded {
+                let what = switch limit {
+                case .line(let bytes): "an event-stream line is longer than \(Self.size(bytes))"
+                case .event(let bytes): "an event's data is larger than \(Self.size(bytes))"
+                }
+                fail(.responseTooLarge, "response too large: \(what); the rest was not read", at: now)
+                return true
+            }
+            return false
         case .httpError, .notAStream:
             leadingBytes.append(contentsOf: buffer.readableBytesView.prefix(ErrorClassifier.errorBodyLimit - leadingBytes.count))
             if leadingBytes.count >= ErrorClassifier.errorBodyLimit {
@@ -105,12 +134,21 @@ struct StreamSession: Sendable {
                 return true
             case .chunk(let chunk):
                 if chunk.isToken {
+                    guard tokenChunks < maxTokenChunks else {
+                        fail(.responseTooLarge, "response too large: more than \(maxTokenChunks) token chunks; the rest was not read", at: now)
+                        return true
+                    }
                     tokenChunks += 1
                     record.tokenChunkNs.append(now)
                     if record.firstTokenNs == nil { record.firstTokenNs = now }
                 }
                 if chunk.isAnswerToken, record.firstAnswerTokenNs == nil { record.firstAnswerTokenNs = now }
-                if expectedNumber != nil, !chunk.answer.isEmpty { answerText += chunk.answer }
+                if expectedNumber != nil, !chunk.answer.isEmpty, answerText.utf8.count < Self.answerTextLimit {
+                    answerText += chunk.answer
+                    if answerText.utf8.count > Self.answerTextLimit {
+                        answerText = String(decoding: answerText.utf8.prefix(Self.answerTextLimit), as: UTF8.self)
+                    }
+                }
                 if let chunkUsage = chunk.usage { usage = chunkUsage }
                 if let generated = chunk.generatedTokens { generatedTokens = generated }
                 if chunk.finishReason != nil { sawFinishReason = true }
@@ -132,10 +170,10 @@ struct StreamSession: Sendable {
         guard state == .open else { return }
         switch mode {
         case .httpError(let status):
-            let (errorClass, message) = ErrorClassifier.httpError(status: status, body: leadingBytes)
+            let (errorClass, message) = ErrorClassifier.httpError(status: status, body: leadingBytes, secrets: secrets)
             fail(errorClass, message, at: now)
         case .notAStream(let contentType):
-            let excerpt = ErrorClassifier.bodyExcerpt(leadingBytes, status: record.status ?? 200)
+            let excerpt = ErrorClassifier.bodyExcerpt(leadingBytes, status: record.status ?? 200, secrets: secrets)
             fail(.malformed, "expected an event stream, got \(contentType): \(excerpt)", at: now)
         case .events:
             let discarded = parser.hasPendingInput
@@ -143,7 +181,8 @@ struct StreamSession: Sendable {
             if sawFinishReason {
                 complete(at: now)
             } else if eventsSeen == 0 && !isDeclaredEventStream {
-                let excerpt = DialectSupport.excerpt(String(decoding: leadingBytes, as: UTF8.self))
+                let text = SecretRedaction.redact(String(decoding: leadingBytes, as: UTF8.self), secrets: secrets)
+                let excerpt = DialectSupport.excerpt(text)
                 fail(.malformed, "response is not an event stream: \(excerpt.isEmpty ? "empty body" : excerpt)", at: now)
             } else {
                 let suffix = discarded ? " (an unterminated event was discarded)" : ""
@@ -159,17 +198,28 @@ struct StreamSession: Sendable {
         record.endNs = now
     }
 
-    /// Marks the request failed at `now`, unless it already ended.
+    /// Marks the request failed at `now`, unless it already ended. The message (an in-band error can
+    /// be as long as an event) is bounded, redacted, then cut to one line of `messageLimit` characters.
     mutating func fail(_ errorClass: ErrorClass, _ message: String, at now: Int64) {
         guard state == .open else { return }
         state = .failed
         record.errorClass = errorClass
-        record.errorMessage = message
+        let bounded = message.utf8.count > ErrorClassifier.errorBodyLimit
+            ? String(decoding: message.utf8.prefix(ErrorClassifier.errorBodyLimit), as: UTF8.self) : message
+        record.errorMessage = DialectSupport.excerpt(SecretRedaction.redact(bounded, secrets: secrets), limit: Self.messageLimit)
         record.endNs = now
     }
 
-    /// The finished record: token counts and their source, correctness, and the API key redacted.
-    func finalRecord(redacting apiKey: String?) -> RequestRecord {
+    /// `4 MiB`, `512 KiB` or `100 bytes`.
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
+
+    /// The finished record: token counts and their source, correctness, and the secrets redacted
+    /// (again: `fail` already did, this is the last net).
+    func finalRecord() -> RequestRecord {
         var result = record
         if let completion = usage?.completionTokens {
             result.outputTokens = completion
@@ -188,7 +238,7 @@ struct StreamSession: Sendable {
             result.correct = CorrectnessCheck.passes(reply: answerText, expected: expectedNumber)
         }
         if let message = result.errorMessage {
-            result.errorMessage = ErrorClassifier.redact(message, apiKey: apiKey)
+            result.errorMessage = SecretRedaction.redact(message, secrets: secrets)
         }
         return result
     }

@@ -76,7 +76,7 @@ public final class StreamingClient: Sendable {
         let sendInstant = clock.now
         let deadline = sendInstant.advanced(by: config.requestTimeout)
         let session = StreamSession(request: request, dialect: dialect, scheduledNs: scheduledNs,
-                                    sendNs: Self.nanoseconds(sendInstant, since: epoch))
+                                    sendNs: Self.nanoseconds(sendInstant, since: epoch), secrets: config.apiKey.map { [$0] } ?? [])
 
         let finished = await withTaskGroup(of: Outcome.self) { group in
             group.addTask { .session(await self.exchange(httpRequest, session, deadline: deadline, epoch: epoch)) }
@@ -111,7 +111,7 @@ public final class StreamingClient: Sendable {
             }
             return result
         }
-        return finished.finalRecord(redacting: config.apiKey)
+        return finished.finalRecord()
     }
 
     /// The HTTP request for `request`: URL, headers and the dialect's JSON body.

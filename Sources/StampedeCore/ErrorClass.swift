@@ -14,6 +14,9 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
     case streamError = "stream_error"
     /// The response could not be understood: bad JSON in an event, or a body that is not a stream.
     case malformed
+    /// The response broke a size limit: an SSE line or event longer than the client accepts, or more
+    /// token chunks than any request may have. The rest of the response is not read.
+    case responseTooLarge = "response_too_large"
 
     public static func < (lhs: ErrorClass, rhs: ErrorClass) -> Bool { lhs.rawValue < rhs.rawValue }
 

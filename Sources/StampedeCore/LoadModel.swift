@@ -35,8 +35,8 @@ public struct OpenLoop: Codable, Sendable, Equatable {
         guard burstiness > 0, burstiness.isFinite, burstiness <= 1000 else {
             throw ScenarioError(flag: "--burstiness", message: "must be a positive number up to 1000 (got \(burstiness)); 1 is Poisson, below 1 burstier")
         }
-        if let maxConcurrency, maxConcurrency < 1 {
-            throw ScenarioError(flag: "--max-concurrency", message: "must be at least 1 (got \(maxConcurrency))")
+        if let maxConcurrency, !(1...Scenario.Limits.concurrency).contains(maxConcurrency) {
+            throw ScenarioError(flag: "--max-concurrency", message: "must be between 1 and \(Scenario.Limits.concurrency) (got \(maxConcurrency))")
         }
     }
 }
@@ -108,6 +108,11 @@ public struct Stage: Codable, Sendable, Equatable {
             guard stage.durationSeconds > 0, stage.durationSeconds.isFinite else {
                 throw ScenarioError(flag: "--stages", message: "\(name): duration must be positive")
             }
+        }
+        // Each stage is at most the limit, so the sum of at most 1000 of them is finite.
+        let total = stages.reduce(0) { $0 + $1.durationSeconds }
+        guard total <= Scenario.Limits.durationSeconds else {
+            throw ScenarioError(flag: "--stages", message: "the stages last more than \(Int(Scenario.Limits.durationSeconds / 86_400)) days in all")
         }
         let byRate = stages[0].rate != nil
         guard stages.allSatisfy({ ($0.rate != nil) == byRate }) else {

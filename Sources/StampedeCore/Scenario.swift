@@ -3,6 +3,15 @@ public struct LengthSpec: Codable, Sendable, Equatable {
     public var mean: Int
     public var stddev: Int
 
+    /// The largest mean a scenario may ask for, input or output: 200,000 tokens, above the context
+    /// of most served models (a prompt costs about 12 bytes a token to build, so 2.4 MB a request).
+    public static let maximumMean = 200_000
+    /// The largest standard deviation.
+    public static let maximumStddev = 200_000
+    /// Every drawn length is clamped to this (and to at least 1): a mean and stddev at their limits
+    /// cannot draw a 10 MB prompt.
+    public static let maximumDrawn = 1_000_000
+
     public init(mean: Int, stddev: Int) {
         self.mean = mean
         self.stddev = stddev
@@ -11,7 +20,25 @@ public struct LengthSpec: Codable, Sendable, Equatable {
 
 /// Everything a worker needs to generate load. It travels to workers in the `start` message, so it
 /// holds no secret: the API key is read on each worker from the environment variable `apiKeyEnv`.
+///
+/// `validate()` range-checks every number (flags, config files and a coordinator's `start` message all
+/// go through it), so that no arithmetic on a valid scenario can overflow: see `Scenario.Limits`.
 public struct Scenario: Codable, Sendable, Equatable {
+    /// The largest values a scenario may hold. Each is far beyond a sane load test and small enough
+    /// that sums and products of them (nanosecond clocks, budgets, rates x durations) fit in 64 bits.
+    public enum Limits {
+        /// Users in total, and in any stage.
+        public static let users = 1_000_000
+        /// Users started per second; also the largest open-loop rate (requests per second).
+        public static let rate = 1_000_000.0
+        /// Run time, request timeout, any stage, and all stages together: 30 days.
+        public static let durationSeconds = 30.0 * 86_400
+        /// `--max-requests`.
+        public static let requests = 1_000_000_000_000
+        /// `--max-concurrency`.
+        public static let concurrency = 1_000_000
+    }
+
     /// Base URL of the target, e.g. `http://127.0.0.1:8000`. The dialect's path is appended.
     public var target: String
     public var api: APIDialect
@@ -74,25 +101,47 @@ public struct Scenario: Codable, Sendable, Equatable {
 
     /// Checks values that flags and config files can get wrong. The error names the flag.
     public func validate() throws(ScenarioError) {
-        guard users >= 1 else { throw ScenarioError(flag: "--users", message: "must be at least 1 (got \(users))") }
-        guard spawnRate > 0, spawnRate.isFinite else { throw ScenarioError(flag: "--spawn-rate", message: "must be a positive number of users per second (got \(spawnRate))") }
-        if let runTimeSeconds, !(runTimeSeconds > 0) { throw ScenarioError(flag: "--run-time", message: "must be positive") }
-        if let maxRequests, maxRequests < 1 { throw ScenarioError(flag: "--max-requests", message: "must be at least 1 (got \(maxRequests))") }
+        let maxDuration = Limits.durationSeconds
+        let days = Int(maxDuration / 86_400)
+        guard (1...Limits.users).contains(users) else {
+            throw ScenarioError(flag: "--users", message: users < 1 ? "must be at least 1 (got \(users))" : "must be at most \(Limits.users) (got \(users))")
+        }
+        guard spawnRate > 0, spawnRate.isFinite, spawnRate <= Limits.rate else {
+            throw ScenarioError(flag: "--spawn-rate", message: "must be a positive number of users per second up to \(Int(Limits.rate)) (got \(spawnRate))")
+        }
+        if let runTimeSeconds, !(runTimeSeconds > 0 && runTimeSeconds <= maxDuration) {
+            throw ScenarioError(flag: "--run-time", message: runTimeSeconds > maxDuration ? "must be at most \(days) days" : "must be positive")
+        }
+        if let maxRequests, !(1...Limits.requests).contains(maxRequests) {
+            throw ScenarioError(flag: "--max-requests", message: "must be between 1 and \(Limits.requests) (got \(maxRequests))")
+        }
         guard runTimeSeconds != nil || maxRequests != nil else {
             throw ScenarioError(flag: "--run-time", message: "give --run-time and/or --max-requests so that the run is bounded")
         }
-        guard requestTimeoutSeconds > 0 else { throw ScenarioError(flag: "--request-timeout", message: "must be positive") }
-        guard input.mean >= 1 else { throw ScenarioError(flag: "--mean-input-tokens", message: "must be at least 1 (got \(input.mean))") }
-        guard input.stddev >= 0 else { throw ScenarioError(flag: "--stddev-input-tokens", message: "must not be negative (got \(input.stddev))") }
-        guard output.mean >= 1 else { throw ScenarioError(flag: "--mean-output-tokens", message: "must be at least 1 (got \(output.mean))") }
-        guard output.stddev >= 0 else { throw ScenarioError(flag: "--stddev-output-tokens", message: "must not be negative (got \(output.stddev))") }
+        guard requestTimeoutSeconds > 0, requestTimeoutSeconds <= maxDuration else {
+            throw ScenarioError(flag: "--request-timeout", message: requestTimeoutSeconds > maxDuration ? "must be at most \(days) days" : "must be positive")
+        }
+        try Self.check(input, meanFlag: "--mean-input-tokens", stddevFlag: "--stddev-input-tokens")
+        try Self.check(output, meanFlag: "--mean-output-tokens", stddevFlag: "--stddev-output-tokens")
         try TargetURL.validate(target)
         if let extraBody, extraBody.objectValue == nil {
             throw ScenarioError(flag: "--extra-body", message: "must be a JSON object, e.g. '{\"temperature\": 0}'")
         }
         try openLoop?.validate()
+        if let stages { try Stage.validate(stages, openLoop: openLoop) }
         try slo?.validate()
         try pricing?.validate()
+    }
+}
+
+extension Scenario {
+    static func check(_ spec: LengthSpec, meanFlag: String, stddevFlag: String) throws(ScenarioError) {
+        guard (1...LengthSpec.maximumMean).contains(spec.mean) else {
+            throw ScenarioError(flag: meanFlag, message: "must be between 1 and \(LengthSpec.maximumMean) tokens (got \(spec.mean))")
+        }
+        guard (0...LengthSpec.maximumStddev).contains(spec.stddev) else {
+            throw ScenarioError(flag: stddevFlag, message: "must be between 0 and \(LengthSpec.maximumStddev) tokens (got \(spec.stddev))")
+        }
     }
 }
 

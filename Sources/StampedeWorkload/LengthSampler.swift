@@ -1,8 +1,8 @@
 import Foundation
 import StampedeCore
 
-/// Draws token lengths from a normal distribution, rounded and clamped to at least 1
-/// (LLMPerf's `--mean-input-tokens` / `--stddev-input-tokens` model).
+/// Draws token lengths from a normal distribution, rounded and clamped to at least 1 and at most
+/// `LengthSpec.maximumDrawn` (LLMPerf's `--mean-input-tokens` / `--stddev-input-tokens` model).
 public struct LengthSampler: Sendable {
     public let spec: LengthSpec
 
@@ -12,10 +12,10 @@ public struct LengthSampler: Sendable {
 
     /// One length. With `stddev == 0` it is `mean` exactly (at least 1) and draws no randomness.
     public func draw(using generator: inout some RandomNumberGenerator) -> Int {
-        guard spec.stddev > 0 else { return max(1, spec.mean) }
+        guard spec.stddev > 0 else { return min(max(1, spec.mean), LengthSpec.maximumDrawn) }
         let value = Double(spec.mean) + Double(spec.stddev) * Self.standardNormal(using: &generator)
-        // Clamp before converting: a huge spec must not trap in Int(_:).
-        let bounded = min(max(value.rounded(), 1), 9.0e15)
+        // Clamp before converting: a huge spec must not trap in Int(_:), nor build a prompt of gigabytes.
+        let bounded = min(max(value.rounded(), 1), Double(LengthSpec.maximumDrawn))
         return Int(bounded)
     }
 

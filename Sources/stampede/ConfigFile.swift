@@ -22,7 +22,7 @@ enum ConfigFile {
 
     /// `arguments` without the program name. When they hold `--config PATH` (or `--config=PATH`)
     /// after a subcommand, the file's flags are inserted right after the subcommand's name.
-    static func expand(_ arguments: [String], read: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) })
+    static func expand(_ arguments: [String], read: (String) throws -> String = readFile)
         throws(Failure) -> [String] {
         guard let command = arguments.first, !command.hasPrefix("-") else { return arguments }
         var path: String?
@@ -37,7 +37,10 @@ enum ConfigFile {
         }
         guard let path else { return arguments }
         let text: String
-        do { text = try read(path) } catch { throw Failure(description: "--config \(path): cannot read the file (\(error.localizedDescription))") }
+        do { text = try read(path) } catch { throw Failure(description: "--config \(path): cannot read the file (\((error as? Failure)?.description ?? error.localizedDescription))") }
+        guard text.utf8.count <= maxFileBytes else {
+            throw Failure(description: "--config \(path): larger than \(maxFileBytes >> 20) MiB; a scenario file is a few dozen lines")
+        }
         let flags = try self.flags(yaml: text, source: path)
         return [command] + flags + arguments.dropFirst()
     }
@@ -50,6 +53,7 @@ enum ConfigFile {
             throw Failure(description: "--config \(source): not valid YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
         }
         guard let root else { return [] }  // an empty file
+        try checkSize(root, source: source)
         guard let mapping = root.mapping else {
             throw Failure(description: "--config \(source): expected a map of flag names to values at the top level")
         }
@@ -90,6 +94,47 @@ enum ConfigFile {
             }
         }
         return flags
+    }
+
+    /// The file as text, at most `maxFileBytes` + 1 bytes of it (enough to tell that it is too large,
+    /// without reading all of a huge file or a device that never ends).
+    static func readFile(_ path: String) throws -> String {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var data = Data()
+        while data.count <= maxFileBytes, let chunk = try handle.read(upToCount: maxFileBytes + 1 - data.count), !chunk.isEmpty {
+            data.append(chunk)
+        }
+        if data.count > maxFileBytes { return String(decoding: data, as: UTF8.self) }  // refused as too large
+        guard let text = String(data: data, encoding: .utf8) else { throw Failure(description: "not UTF-8 text") }
+        return text
+    }
+
+    /// A scenario file is a few dozen values. Yams resolves each alias (`*name`) to a copy of its
+    /// anchored node, so a few lines of nested aliases ("billion laughs") stand for billions of nodes,
+    /// which writing `extra-body` out as JSON would expand. The tree is walked, aliases expanded, until
+    /// one of these is passed; then the file is refused before anything is expanded.
+    static let maxNodes = 10_000
+    static let maxScalarBytes = 1 << 20
+    static let maxFileBytes = 1 << 20
+
+    private static func checkSize(_ root: Node, source: String) throws(Failure) {
+        var nodes = 0
+        var bytes = 0
+        var stack = [root]
+        while let node = stack.popLast() {
+            nodes += 1
+            switch node {
+            case .scalar(let scalar): bytes += scalar.string.utf8.count
+            case .sequence(let sequence): stack.append(contentsOf: sequence)
+            case .mapping(let mapping):
+                for (key, value) in mapping { stack.append(key); stack.append(value) }
+            case .alias: break
+            }
+            if nodes > maxNodes || bytes > maxScalarBytes {
+                throw Failure(description: "--config \(source): too large: more than \(maxNodes) YAML values or \(maxScalarBytes >> 20) MiB of text once aliases (*name) are expanded; write the values out")
+            }
+        }
     }
 
     private static func isFlagName(_ key: String) -> Bool {

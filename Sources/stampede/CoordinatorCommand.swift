@@ -14,7 +14,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         as `run`, plus a per-worker table. Workers that join later get a share; a worker silent for
         --heartbeat-timeout is dropped, its stats kept and its users given to the others.
         Exit code: 0 ok; 1 error rate above --max-error-rate or every worker lost; 2 the run could not
-        start (e.g. the expected workers never came). Protocol: docs/protocol.md.
+        start (e.g. the expected workers never came); 130 (SIGINT) or 143 (SIGTERM) interrupted, after
+        the partial report and files were written. Protocol: docs/protocol.md.
         """
     )
 
@@ -51,11 +52,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         defer { trap.cancel() }
 
-        try await server.waitForWorkers(expectWorkers, server: listener, count: { await coordinator.workerCount },
-                                        interrupted: { await coordinator.isStopRequested })
+        do {
+            try await server.waitForWorkers(expectWorkers, server: listener, count: { await coordinator.workerCount },
+                                            interrupted: { await coordinator.isStopRequested })
+        } catch {
+            if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
+            throw error
+        }
         let result = await coordinator.decorate(await coordinator.run())
         await listener.shutdown(quitWorkers: !keepWorkers)
         do { try outputs.finish(result, showWorkers: true) } catch { throw CLIError("\(error)") }
+        if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         let code = outputs.exitCode(result)
         if code != 0 { throw ExitCode(code) }
     }

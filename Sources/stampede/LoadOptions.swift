@@ -34,13 +34,13 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Stop after this many requests have finished (successfully or not).")
     var maxRequests: Int?
 
-    @Option(help: ArgumentHelp("Mean prompt length in tokens (normal distribution, clamped to >= 1).", valueName: "tokens"))
+    @Option(help: ArgumentHelp("Mean prompt length in tokens, up to 200000 (normal distribution; each draw clamped to 1...1000000).", valueName: "tokens"))
     var meanInputTokens: Int = 550
-    @Option(help: ArgumentHelp("Standard deviation of the prompt length, in tokens.", valueName: "tokens"))
+    @Option(help: ArgumentHelp("Standard deviation of the prompt length, in tokens (up to 200000).", valueName: "tokens"))
     var stddevInputTokens: Int = 150
-    @Option(help: ArgumentHelp("Mean output length in tokens; sent as max_tokens.", valueName: "tokens"))
+    @Option(help: ArgumentHelp("Mean output length in tokens, up to 200000; sent as max_tokens (each draw clamped to 1...1000000).", valueName: "tokens"))
     var meanOutputTokens: Int = 150
-    @Option(help: ArgumentHelp("Standard deviation of the output length, in tokens.", valueName: "tokens"))
+    @Option(help: ArgumentHelp("Standard deviation of the output length, in tokens (up to 200000).", valueName: "tokens"))
     var stddevOutputTokens: Int = 20
 
     @Option(help: "Seed for prompt and length draws: the same seed gives the same requests.")

@@ -15,7 +15,8 @@ struct RunCommand: AsyncParsableCommand {
         benchmarks it, so it works on a fresh machine with no model server.
         The run stops at --run-time, at --max-requests, or on Ctrl-C, and prints a report whose every
         metric names its formula. Exit code: 0 ok; 1 error rate above --max-error-rate or an --slo clause
-        failed; 2 the run could not be carried out (no request finished).
+        failed; 2 the run could not be carried out (no request finished); 130 (SIGINT, Ctrl-C) or 143
+        (SIGTERM) interrupted, after the partial report and files were written.
         """
     )
 
@@ -63,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         try? await client.shutdown()
         await embedded?.stop()
         do { try outputs.finish(result) } catch { throw CLIError("\(error)") }
+        if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         let code = outputs.exitCode(result)
         if code != 0 { throw ExitCode(code) }
     }

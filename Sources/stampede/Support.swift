@@ -14,17 +14,22 @@ enum LogSetup {
     static func bootstrap() { _ = once }
 }
 
-/// Calls `handler` on SIGINT and SIGTERM; a second signal exits at once.
+/// Calls `handler` on SIGINT and SIGTERM; a second signal exits at once (130 or 143).
+///
+/// A command that stops early on a signal still writes its partial report, then exits with
+/// `exitCode`: 130 after SIGINT, 143 after SIGTERM (128 + the signal's number, as shells report a
+/// process killed by it), so that `timeout 60 stampede run …` in CI is not mistaken for a pass.
 final class SignalTrap {
     private let sources: [any DispatchSourceSignal]
+    private let state = SignalState()
 
     init(_ handler: @escaping @Sendable () -> Void) {
-        let count = Counter()
+        let state = self.state
         sources = [SIGINT, SIGTERM].map { signo in
             signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
             source.setEventHandler {
-                if count.increment() > 1 { exit(130) }
+                if state.record(signo) > 1 { exit(128 + signo) }
                 FileHandle.standardError.write(Data("\nstopping (again to abort)…\n".utf8))
                 handler()
             }
@@ -33,12 +38,26 @@ final class SignalTrap {
         }
     }
 
+    /// 130 after SIGINT, 143 after SIGTERM (the first signal received); nil when none came.
+    var exitCode: Int32? { state.first.map { 128 + $0 } }
+
     func cancel() { sources.forEach { $0.cancel() } }
 }
 
 import Synchronization
 
-final class Counter: Sendable {
-    private let value = Mutex(0)
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+/// The signals a `SignalTrap` received: how many, and the first.
+final class SignalState: Sendable {
+    private let value = Mutex<(count: Int, first: Int32?)>((0, nil))
+
+    /// Records `signo`; returns how many signals came so far.
+    func record(_ signo: Int32) -> Int {
+        value.withLock {
+            $0.count += 1
+            if $0.first == nil { $0.first = signo }
+            return $0.count
+        }
+    }
+
+    var first: Int32? { value.withLock { $0.first } }
 }

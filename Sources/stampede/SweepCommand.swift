@@ -25,7 +25,8 @@ struct SweepCommand: AsyncParsableCommand {
         --target the built-in simulated server is started, as in `run`). With --expect-workers N it listens
         like `stampede coordinator` and runs every step on N `stampede worker` processes, their load split
         and their histograms merged as in a cluster run.
-        Exit code: 0 ok; 2 the 1-user step failed, or the expected workers never came.
+        Exit code: 0 ok; 2 the 1-user step failed, or the expected workers never came; 130 (SIGINT) or 143
+        (SIGTERM) interrupted, after the steps so far were printed and written.
         """
     )
 
@@ -91,7 +92,14 @@ struct SweepCommand: AsyncParsableCommand {
     }
 
     mutating func validate() throws {
-        _ = try settings
+        let settings = try self.settings
+        // Each step is a scenario: its users, rate and length must pass Scenario.validate too, and
+        // doubling up to the limits must not overflow.
+        if maxUsers > Scenario.Limits.users { throw ValidationError("--max-users: must be at most \(Scenario.Limits.users) (got \(maxUsers))") }
+        if maxRate > Scenario.Limits.rate { throw ValidationError("--max-rate: must be at most \(Int(Scenario.Limits.rate)) req/s (got \(maxRate))") }
+        if settings.stepSeconds + settings.warmupSeconds > Scenario.Limits.durationSeconds {
+            throw ValidationError("--step-time: with --warmup, at most \(Int(Scenario.Limits.durationSeconds / 86_400)) days")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: '\(logLevel)' is not a log level") }
         if expectWorkers < 0 { throw ValidationError("--expect-workers: must not be negative (got \(expectWorkers))") }
         if expectWorkers > 0 {
@@ -145,6 +153,7 @@ struct SweepCommand: AsyncParsableCommand {
                 : .local(scenario: scenario, settings: settings, maxConcurrency: maxConcurrency)
         } catch {
             await embedded?.stop()
+            if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
             throw error
         }
         let quiet = self.quiet
@@ -164,6 +173,7 @@ struct SweepCommand: AsyncParsableCommand {
             do { try SweepReport.write(result, to: json) } catch { throw CLIError("\(error)") }
             print("wrote \(json)")
         }
+        if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         if result.stoppedBy == "baseline_failed" { throw ExitCode(2) }
     }
 }

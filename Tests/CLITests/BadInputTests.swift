@@ -21,6 +21,21 @@ struct BadInputTests {
         (["mock", "--port", "70000"], "--port"),
         (["coordinator", "--users", "2"], "--target"),
         (["worker", "--coordinator", "nohost"], "--coordinator"),
+        // Upper bounds: accepted before, a prompt of 100M tokens took 1.2 GB per user.
+        (["run", "--mean-input-tokens", "100000000"], "--mean-input-tokens"),
+        (["run", "--stddev-input-tokens", "300000"], "--stddev-input-tokens"),
+        (["run", "--mean-output-tokens", "9223372036854775807"], "--mean-output-tokens"),
+        (["run", "--stddev-output-tokens", "9223372036854775807"], "--stddev-output-tokens"),
+        (["run", "--users", "2000000"], "--users"),
+        (["run", "--spawn-rate", "1e300"], "--spawn-rate"),
+        (["run", "--run-time", "100000h"], "--run-time"),
+        (["run", "--request-timeout", "100000h"], "--request-timeout"),
+        (["run", "--max-requests", "9223372036854775807"], "--max-requests"),
+        (["run", "--rate", "1", "--max-concurrency", "9223372036854775807"], "--max-concurrency"),
+        (["run", "--stages", "1u:600h,1u:600h"], "--stages"),
+        (["coordinator", "--target", "http://127.0.0.1:9", "--mean-input-tokens", "100000000"], "--mean-input-tokens"),
+        (["sweep", "--max-users", "9223372036854775807"], "--max-users"),
+        (["sweep", "--max-rate", "1e300"], "--max-rate"),
     ]
 
     @Test(arguments: cases)

@@ -58,6 +58,10 @@ struct ConfigFileTests {
         ("run-time: soon\n", "--run-time"),
         ("stages: [5u]\n", "--stages"),
         ("config: other.yaml\n", "cannot be set in a scenario file"),
+        // A "billion laughs" inside extra-body: 9 levels of 9 aliases stand for 9^9 strings. Before, it
+        // was expanded until the process was killed at 2 GB.
+        (billionLaughs, "too large: more than 10000 YAML values"),
+        ("mean-input-tokens: 100000000\n", "--mean-input-tokens: must be between 1 and 200000"),
     ])
     func badFiles(_ text: String, mentions: String) async throws {
         let dir = try temporaryDirectory()
@@ -68,6 +72,22 @@ struct ConfigFileTests {
         #expect(status == 64, "\(text): \(run.stderr)")
         #expect(run.stderr.contains(mentions), "\(text): \(run.stderr)")
         #expect(!run.stderr.contains("benchmarking"), "load started: \(run.stderr)")
+    }
+
+    static let billionLaughs = "extra-body:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        + (1..<9).map { level -> String in
+            let (name, previous) = (String(UnicodeScalar(UInt8(97 + level))), String(UnicodeScalar(UInt8(96 + level))))
+            return "  \(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]\n"
+        }.joined()
+
+    @Test("a file larger than 1 MiB is refused without reading it all")
+    func aHugeFileIsRefused() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try write("name: x\n" + String(repeating: "# padding\n", count: 120_000), in: dir)
+        let run = try Child(["run", "--config", config])
+        #expect(await run.wait(timeout: .seconds(20)) == 64)
+        #expect(run.stderr.hasPrefix("Error: --config \(config): larger than 1 MiB"), "\(run.stderr)")
     }
 
     @Test("docs/examples/scenario.yaml runs as written (its stages shortened on the command line)", .timeLimit(.minutes(2)))

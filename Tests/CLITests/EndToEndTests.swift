@@ -93,7 +93,7 @@ struct EndToEndTests {
         let (mock, url) = try await startMock(["--ttft-ms", "5", "--itl-ms", "1", "--error-rate-500", "1"])
         defer { mock.terminate() }
         var env = ProcessInfo.processInfo.environment
-        env["STAMPEDE_TEST_KEY"] = "sk-very-secret-value"
+        env["STAMPEDE_TEST_KEY"] = "sk-very/secret+value"
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("r.json").path
@@ -105,7 +105,7 @@ struct EndToEndTests {
         let records = (try? String(contentsOfFile: jsonl, encoding: .utf8)) ?? ""
         #expect(!files.isEmpty)
         for text in [run.stdout, run.stderr, files, records] {
-            #expect(!text.contains("sk-very-secret-value"))
+            #expect(!text.contains("sk-very/secret+value") && !text.contains(#"sk-very\/secret+value"#))
         }
         #expect(files.contains("STAMPEDE_TEST_KEY"))  // the variable's name is fine to show
     }

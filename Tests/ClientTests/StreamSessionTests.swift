@@ -6,9 +6,11 @@ import Testing
 /// body's end (unless a read ended the request).
 func runSession(_ reads: [String], api: APIDialect = .chat, status: Int = 200,
                 contentType: String? = "text/event-stream", expectedNumber: Int? = nil,
-                apiKey: String? = nil) -> (record: RequestRecord, state: StreamSession.State, readsTaken: Int) {
+                apiKey: String? = nil, parser: SSEParser = SSEParser(),
+                maxTokenChunks: Int = StreamSession.defaultMaxTokenChunks) -> (record: RequestRecord, state: StreamSession.State, readsTaken: Int) {
     let request = PlannedRequest(prompt: "p", maxTokens: 64, inputTokensEstimate: 11, expectedNumber: expectedNumber)
-    var session = StreamSession(request: request, dialect: api.dialect, scheduledNs: 1, sendNs: 2)
+    var session = StreamSession(request: request, dialect: api.dialect, scheduledNs: 1, sendNs: 2, secrets: apiKey.map { [$0] } ?? [],
+                                parser: parser, maxTokenChunks: maxTokenChunks)
     session.receivedHead(status: status, contentType: contentType, at: 5)
     var taken = 0
     var ended = false
@@ -20,7 +22,7 @@ func runSession(_ reads: [String], api: APIDialect = .chat, status: Int = 200,
         }
     }
     if !ended { session.bodyEnded(at: 999) }
-    return (session.finalRecord(redacting: apiKey), session.state, taken)
+    return (session.finalRecord(), session.state, taken)
 }
 
 @Suite struct StreamSessionTests {

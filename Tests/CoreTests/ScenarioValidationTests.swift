@@ -1,4 +1,5 @@
 import StampedeCore
+import StampedeWorkload
 import Testing
 
 @Suite("Scenario.validate")
@@ -29,6 +30,26 @@ struct ScenarioValidationTests {
         ("--stddev-output-tokens", with { $0.output.stddev = -1 }),
         ("--extra-body", with { $0.extraBody = .array([.number(1)]) }),
         ("--extra-body", with { $0.extraBody = .string("{\"temperature\": 0}") }),
+        // Upper bounds: nothing a scenario holds may overflow or allocate without limit.
+        ("--users", with { $0.users = 1_000_001 }),
+        ("--users", with { $0.users = .max }),
+        ("--spawn-rate", with { $0.spawnRate = 1e7 }),
+        ("--run-time", with { $0.runTimeSeconds = 31 * 86_400 }),
+        ("--run-time", with { $0.runTimeSeconds = .infinity }),
+        ("--run-time", with { $0.runTimeSeconds = .nan }),
+        ("--max-requests", with { $0.maxRequests = .max }),
+        ("--request-timeout", with { $0.requestTimeoutSeconds = .infinity }),
+        ("--request-timeout", with { $0.requestTimeoutSeconds = .nan }),
+        ("--request-timeout", with { $0.requestTimeoutSeconds = 1e300 }),
+        ("--mean-input-tokens", with { $0.input.mean = 100_000_000 }),
+        ("--mean-input-tokens", with { $0.input.mean = .max }),
+        ("--stddev-input-tokens", with { $0.input.stddev = 200_001 }),
+        ("--mean-output-tokens", with { $0.output.mean = 200_001 }),
+        ("--stddev-output-tokens", with { $0.output.stddev = .max }),
+        ("--max-concurrency", with { $0.openLoop = OpenLoop(rate: 1, maxConcurrency: .max) }),
+        ("--stages", with { $0.stages = [Stage(users: 1, durationSeconds: 20 * 86_400), Stage(users: 2, durationSeconds: 20 * 86_400)] }),
+        ("--stages", with { $0.stages = [Stage(users: 1, durationSeconds: .greatestFiniteMagnitude)] + Array(repeating: Stage(users: 1, durationSeconds: .greatestFiniteMagnitude), count: 3) }),
+        ("--stages", with { $0.stages = [Stage(users: 2_000_000, durationSeconds: 1)] }),
     ]
 
     @Test("each bad value names its flag", arguments: badValues)
@@ -71,5 +92,27 @@ struct ScenarioValidationTests {
         try Self.with { $0.runTimeSeconds = nil; $0.maxRequests = 10 }.validate()
         try Self.with { $0.extraBody = .object(["temperature": .number(0)]) }.validate()
         try Self.with { $0.input.stddev = 0; $0.output = LengthSpec(mean: 1, stddev: 0) }.validate()
+        // Every limit itself is allowed.
+        try Self.with {
+            $0.users = Scenario.Limits.users
+            $0.spawnRate = Scenario.Limits.rate
+            $0.runTimeSeconds = Scenario.Limits.durationSeconds
+            $0.requestTimeoutSeconds = Scenario.Limits.durationSeconds
+            $0.maxRequests = Scenario.Limits.requests
+            $0.input = LengthSpec(mean: LengthSpec.maximumMean, stddev: LengthSpec.maximumStddev)
+            $0.output = LengthSpec(mean: LengthSpec.maximumMean, stddev: LengthSpec.maximumStddev)
+        }.validate()
+    }
+
+    /// A drawn length never passes `LengthSpec.maximumDrawn`, however wide the spec (even one that
+    /// `validate` would refuse, as a sampler may be handed one directly).
+    @Test func drawnLengthsAreCapped() {
+        var generator = SeededGenerator(seed: 7)
+        for spec in [LengthSpec(mean: LengthSpec.maximumMean, stddev: LengthSpec.maximumStddev),
+                     LengthSpec(mean: .max, stddev: .max), LengthSpec(mean: 100_000_000, stddev: 0)] {
+            let sampler = LengthSampler(spec)
+            let draws = (0..<2000).map { _ in sampler.draw(using: &generator) }
+            #expect(draws.allSatisfy { (1...LengthSpec.maximumDrawn).contains($0) }, "\(spec): \(draws.max() ?? 0)")
+        }
     }
 }

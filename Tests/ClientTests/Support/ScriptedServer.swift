@@ -18,6 +18,9 @@ final class ScriptedServer: @unchecked Sendable {
         case raw([UInt8])
         /// One chunk of a chunked body.
         case chunk(String)
+        /// The same chunk `times` times (a long or endless line without holding it in memory); stops
+        /// when the client goes away.
+        case repeatChunk(String, times: Int)
         /// The chunked body's terminator (`0\r\n\r\n`).
         case end
         case sleep(milliseconds: Int)
@@ -154,6 +157,12 @@ final class ScriptedServer: @unchecked Sendable {
                 case .chunk(let text):
                     let bytes = Array(text.utf8)
                     guard write(fd, Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10]) else { return }
+                case .repeatChunk(let text, let times):
+                    let bytes = Array(text.utf8)
+                    let framed = Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10]
+                    for _ in 0..<times {
+                        guard write(fd, framed) else { return }
+                    }
                 case .end:
                     guard write(fd, Array("0\r\n\r\n".utf8)) else { return }
                 case .sleep(let milliseconds):
