@@ -239,8 +239,10 @@ public final class WorkerAgent: Sendable {
             logger.error("run failed: \(error)")
         }
         await slot.end()
-        await shutdown()
+        // Confirm the stop before the client shuts down: a connection attempt still in progress (a
+        // target that never accepts) holds the shutdown until its connect timeout.
         outbox.send(.stopped(runId: assignment.runId, lastSeq: sink.lastSeq ?? 0))
+        await shutdown()
     }
 }
 

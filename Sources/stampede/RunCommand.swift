@@ -61,9 +61,13 @@ struct RunCommand: AsyncParsableCommand {
         let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         let result = await coordinator.decorate(await coordinator.run())
         trap.cancel()
-        try? await client.shutdown()
+        var finishError: (any Error)?
+        do { try outputs.finish(result) } catch { finishError = error }
+        // The report is out; a connection attempt still pending does not hold the exit past a second
+        // (the pending shutdown keeps the client alive until the process exits).
+        await awaitAtMost(.seconds(1)) { try? await client.shutdown() }
         await embedded?.stop()
-        do { try outputs.finish(result) } catch { throw CLIError("\(error)") }
+        if let finishError { throw CLIError("\(finishError)") }
         if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         let code = outputs.exitCode(result)
         if code != 0 { throw ExitCode(code) }

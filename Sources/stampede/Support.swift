@@ -61,3 +61,22 @@ final class SignalState: Sendable {
 
     var first: Int32? { value.withLock { $0.first } }
 }
+
+/// Waits for `work` at most `limit`, then returns whether it finished; the work goes on in the
+/// background otherwise. For shutting down an HTTP client after the report is written: a connection
+/// attempt to a target that never accepts holds it until its connect timeout, and a stop must not.
+@discardableResult
+func awaitAtMost(_ limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+    let finished = SignalState()   // reused as a once-flag: record() returns 1 for the first caller
+    return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        Task {
+            await work()
+            if finished.record(1) == 1 { continuation.resume(returning: true) }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            if finished.record(0) == 1 { continuation.resume(returning: false) }
+        }
+    }
+}
+
