@@ -85,7 +85,10 @@ public struct ArrivalSchedule: Sendable {
         }
         let current = segments[segment]
         let seconds = (target - segmentTau) / current.rate
-        return current.startNs + Int64((seconds * 1e9).rounded())
+        // A rate of 0 (or one so small the arrival lies past 2^62 ns) means: never.
+        let offset = seconds * 1e9
+        guard offset.isFinite, offset >= 0, offset < 4.6e18 else { return .max }
+        return current.startNs.saturatingAdd(Int64(offset.rounded()))
     }
 
     // MARK: Gaps

@@ -52,7 +52,20 @@ public struct MetricHistogram: Sendable, Equatable {
 
     /// Records a duration in nanoseconds as whole microseconds (rounded to nearest; negatives as 0).
     public mutating func recordNanoseconds(_ nanoseconds: Int64) {
-        record(UInt64(Swift.max(0, (nanoseconds + 500) / 1000)))
+        record(UInt64(Swift.max(0, nanoseconds.saturatingAdd(500) / 1000)))
+    }
+
+    /// Records `value` rounded to a whole number: negatives and NaN as 0, values past `UInt64`'s
+    /// range as its maximum (then clamped like any value above `highestTrackable`). For rates and
+    /// costs computed from a target's numbers, which can be anything.
+    public mutating func record(rounding value: Double) {
+        record(Self.wholeNumber(value))
+    }
+
+    static func wholeNumber(_ value: Double) -> UInt64 {
+        let rounded = value.rounded()
+        guard rounded > 0 else { return 0 }   // also NaN
+        return rounded < 18_446_744_073_709_551_616.0 ? UInt64(rounded) : .max
     }
 
     /// The most samples one histogram holds (2^62). Samples past it are dropped, so that neither

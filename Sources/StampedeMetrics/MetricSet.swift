@@ -59,10 +59,10 @@ public struct MetricSet: Sendable, Equatable {
         histograms[.inputTokens, default: MetricHistogram()].record(UInt64(max(0, r.inputTokens)))
         histograms[.outputTokens, default: MetricHistogram()].record(UInt64(max(0, r.outputTokens)))
         if let cost = r.costMicroUSD, cost.isFinite, cost >= 0 {
-            histograms[.costPerRequest, default: MetricHistogram()].record(UInt64((cost * 1000).rounded()))
+            histograms[.costPerRequest, default: MetricHistogram()].record(rounding: cost * 1000)
         }
         if let tps = RequestMetrics.outputTokensPerSecond(r) {
-            histograms[.outputTokensPerSecond, default: MetricHistogram()].record(UInt64((tps * 1000).rounded()))
+            histograms[.outputTokensPerSecond, default: MetricHistogram()].record(rounding: tps * 1000)
         }
     }
 

@@ -74,7 +74,7 @@ public enum LLMPerfExport {
         add("number_input_tokens", total[.inputTokens], scale: 1)
         add("number_output_tokens", total[.outputTokens], scale: 1)
         var totalTokens = MetricHistogram()
-        for r in records where r.succeeded { totalTokens.record(UInt64(max(0, r.inputTokens + r.outputTokens))) }
+        for r in records where r.succeeded { totalTokens.record(UInt64(max(0, r.inputTokens.saturatingAdd(r.outputTokens)))) }
         add("number_total_tokens", totalTokens, scale: 1)
 
         var codes: [String: JSONValue] = [:]
@@ -109,7 +109,7 @@ public enum LLMPerfExport {
                 "ttft_s": RequestMetrics.ttft(r).map { .number(Double($0) / 1e9) } ?? .null,
                 "end_to_end_latency_s": e2e.map { .number($0) } ?? .null,
                 "request_output_throughput_token_per_s": RequestMetrics.outputTokensPerSecond(r).map { .number($0) } ?? .null,
-                "number_total_tokens": .number(Double(r.inputTokens + r.outputTokens)),
+                "number_total_tokens": .number(Double(r.inputTokens.saturatingAdd(r.outputTokens))),
                 "number_output_tokens": .number(Double(r.outputTokens)),
                 "number_input_tokens": .number(Double(r.inputTokens)),
             ]

@@ -3,6 +3,7 @@ import Foundation
 import StampedeCore
 import StampedeEngine
 import StampedeMetrics
+import StampedeReport
 import Testing
 
 /// Edits the first stage's metrics of a stats line built from `Fixtures.delta`.
@@ -153,6 +154,26 @@ extension ClusterSuite {
             #expect(DeltaAdmission.refusal(delta, runClockNs: 5_000_000_000, stageCount: 2)?.contains("ahead of the run clock") == true)
             delta.endNs = delta.startNs + 1
             #expect(DeltaAdmission.refusal(delta, runClockNs: 5_000_000_000, stageCount: 2)?.contains("shorter than") == true)
+        }
+
+        @Test("a target's absurd usage numbers never trap in metrics or the LLMPerf files (fuzzer findings K1, K2)")
+        func absurdUsage() throws {
+            // K1: 2^32 output tokens in 1 ns: an output rate of 4.3e18 tokens/s, x1000 past UInt64.
+            var fast = Fixtures.records[0]
+            fast.outputTokens = RequestRecord.maxTokens
+            fast.firstTokenNs = fast.sendNs
+            fast.endNs = fast.sendNs + 1
+            fast.tokenChunkNs = [fast.endNs]
+            try fast.check()
+            var set = MetricSet()
+            set.record(fast)
+            #expect(set[.outputTokensPerSecond].count == 1)
+            #expect(set[.outputTokensPerSecond].clamped == 1)
+            // K2: a target's usage of Int.max prompt tokens (a local record: no wire check in between).
+            var huge = Fixtures.records[0]
+            huge.inputTokens = Int.max
+            let export = LLMPerfExport.individualResponses([huge])
+            #expect(!export.isEmpty)
         }
     }
 }
