@@ -74,6 +74,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // libFuzzer targets (scripts/fuzz.sh). A plain `swift build` links them with an empty main;
+        // the fuzz build adds `-sanitize=fuzzer,address -parse-as-library` so libFuzzer's main runs them.
+        .target(name: "FuzzSupport", dependencies: [
+            "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeCluster",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "FuzzWire", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzSSE", dependencies: ["FuzzSupport"]),
         .testTarget(name: "CoreTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeWorkload"]),
         .testTarget(name: "ClientTests", dependencies: ["StampedeCore", "StampedeClient", "StampedeMock"]),
         .testTarget(name: "MockTests", dependencies: ["StampedeCore", "StampedeMock"]),
