@@ -10,9 +10,10 @@ TARGET=all
 JOBS=1
 BUILD=1
 KEEP=""
+AVOID_KNOWN=0
 SCRATCH=${SCRATCH:-.build-fuzz}
 
-usage_line() { echo "usage: scripts/fuzz.sh [--seconds N] [--target wire|sse|all] [--jobs N] [--no-build] [--keep DIR] [--help]"; }
+usage_line() { echo "usage: scripts/fuzz.sh [--seconds N] [--target wire|sse|all] [--jobs N] [--no-build] [--keep DIR] [--avoid-known] [--help]"; }
 usage() {
   usage_line
   cat <<'EOF'
@@ -25,6 +26,8 @@ Builds the libFuzzer targets and fuzzes each for a bounded time on a copy of its
   --jobs N        parallel fuzzing processes per target (libFuzzer -fork=N; default 1)
   --no-build      use the binaries already in the scratch folder
   --keep DIR      keep each target's grown corpus in DIR/<target> (default: a temp dir, removed)
+  --avoid-known   step around the known, reported crashes (Sources/FuzzSupport/KnownIssues.swift)
+                  to look for the next one; CI runs without it
   -h, --help      this text
 
 Environment: SCRATCH=DIR build folder (default .build-fuzz, git-ignored).
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
     --jobs) need_value "$@"; JOBS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     --keep) need_value "$@"; KEEP=$2; shift 2 ;;
+    --avoid-known) AVOID_KNOWN=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die_usage "unknown option '$1'" ;;
   esac
@@ -72,9 +76,9 @@ fi
 
 # --- build -------------------------------------------------------------------------------------
 # A debug build: testability is on (the harnesses reach internal state machines) and arithmetic
-# overflow traps, which is what we hunt. -parse-as-library: main.swift has no top-level code, so
-# libFuzzer's own main() is the entry point.
-FUZZ_FLAGS=(-c debug --scratch-path "$SCRATCH" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
+# overflow traps, which is what we hunt. No -parse-as-library: SwiftPM links executables with
+# --defsym main=<module>_main, so main.swift's one top-level line starts libFuzzer (docs/fuzzing.md).
+FUZZ_FLAGS=(-c debug --scratch-path "$SCRATCH" -Xswiftc -sanitize=fuzzer,address)
 if [ "$BUILD" = 1 ]; then
   for t in "${TARGETS[@]}"; do
     product=$(product_of "$t")
@@ -123,15 +127,15 @@ for t in "${TARGETS[@]}"; do
   logfile="$WORK/$t/fuzz.log"
   set +e
   # Bounded twice: libFuzzer's own -max_total_time, and timeout for a hang outside it (startup, merge).
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1} \
+  STAMPEDE_FUZZ_AVOID_KNOWN=$AVOID_KNOWN SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no} \
     timeout --signal=INT --kill-after=30 $((SECONDS_EACH + 120)) "$bin" "${args[@]}" "$corpus" >"$logfile" 2>&1 &
   CHILD=$!
   wait "$CHILD"
   rc=$?
   CHILD=""
   set -e
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$logfile" | tail -1 | grep -o '[0-9]*$' || true)
-  eps=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$logfile" | tail -1 | grep -o '[0-9]*$' || true)
+  execs=$(grep -oE 'stat::number_of_executed_units:[[:space:]]*[0-9]+' "$logfile" | tail -1 | grep -o '[0-9]*$' || true)
+  eps=$(grep -oE 'stat::average_exec_per_sec:[[:space:]]*[0-9]+' "$logfile" | tail -1 | grep -o '[0-9]*$' || true)
   [ -z "$eps" ] && eps=$(grep -o 'exec/s: [0-9]*' "$logfile" | tail -1 | grep -o '[0-9]*$' || true)
   cov=$(grep -oE '(cov|ft): [0-9]+' "$logfile" | tail -2 | tr '\n' ' ' || true)
   files=$(find "$corpus" -type f | wc -l)

@@ -188,6 +188,11 @@ def wire(capture_path):
     ]
     hostile["strings-unicode"] = ['{"type":"hello","v":2,"worker_id":"\\ud800","version":"1","host":"\\u0000\\u001b[31m","cores":1,"instance":"i","nonce":"' + WORKER_NONCE + '"}',
                                   '{"type":"error","v":2,"reason":"\\udfff\\ud83c\\udf0a \\u0000"}']
+    # Crash reproducers (docs/fuzzing.md, "Known crashes"): K1 through the wire. A record that
+    # passes check() (2^32 output tokens, E2E 1 ns) traps in MetricSet.record.
+    tps = {"id": 1, "user": 0, "stage": 0, "scheduledNs": 0, "sendNs": 0, "endNs": 1, "tokenChunkNs": [], "inputTokensEstimate": 1,
+           "inputTokens": 1, "outputTokens": 2**32, "tokenSource": "usage", "requestedOutputTokens": 1, "status": 200}
+    write(WIRE, "crash-k1-records-output-rate", lines_file([line({"type": "records", "v": 2, "seq": 0, "records": [tps]})]))
     write(WIRE, "hostile-deep-nesting", '{"type":"stats","v":2,"delta":' + "[" * 5000 + "\n")
     write(WIRE, "hostile-deep-objects", '{"type":"stats","v":2,"delta":' + '{"a":' * 3000 + "1" + "}" * 3000 + "}\n")
     write(WIRE, "hostile-invalid-utf8", b'{"type":"error","v":2,"reason":"\xff\xfe\xc3"}\n{"type":"ping","v":2,"t":\xc0\xaf}\n')
@@ -241,6 +246,7 @@ def sse(capture_dir):
         "error-payload-vllm": (0, b'data: {"object":"error","message":"context length exceeded","code":400}\n\n', ()),
         "error-payload-tgi": (2, b'data: {"error":"Input validation error","error_type":"validation"}\n\n', ()),
         "error-echoes-key": (0, b'event: error\ndata: {"error":{"message":"bad key sk-fuzz-SECRET-1234 (Bearer sk-fuzz-SECRET-1234)"}}\n\n', ()),
+        # K1 and K2 (docs/fuzzing.md, "Known crashes").
         "usage-huge": (0, (chat("x") + 'data: {"choices":[],"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":9223372036854775807}}\n\ndata: [DONE]\n\n').encode(), ()),
         "usage-negative-float": (1, b'data: {"choices":[{"text":"a","finish_reason":"stop"}],"usage":{"prompt_tokens":-5,"completion_tokens":1e300}}\n\n', ()),
         "tgi-details-huge": (2, b'data: {"token":{"id":1,"text":"a","special":false},"generated_text":"a","details":{"finish_reason":"length","generated_tokens":9223372036854775807}}\n\n', ()),
@@ -256,6 +262,8 @@ def sse(capture_dir):
     for name, (dialect, body, cuts) in sorted(cases.items()):
         check = name == "answer-with-number"
         write(SSE, f"edge-{name}", header(dialect, 0, check=check, cuts=cuts) + body)
+    write(SSE, "crash-k2-usage-prompt-tokens-max", header(0, 0) + (chat("x") +
+          'data: {"choices":[],"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":1}}\n\ndata: [DONE]\n\n').encode())
     write(SSE, "edge-json-body-not-stream", header(0, 5) + b'{"choices":[{"message":{"content":"hi"}}]}')
     write(SSE, "edge-500-echoes-key", header(0, 6) + b'{"error":{"message":"invalid key sk-fuzz-SECRET-1234"}}')
     write(SSE, "edge-no-content-type", header(2, 7) + b"<html>502 Bad Gateway</html>")
