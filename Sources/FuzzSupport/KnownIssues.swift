@@ -16,8 +16,9 @@ public enum KnownIssues {
         return !((tps * 1000).rounded() < 18_446_744_073_709_551_616.0)
     }
 
-    /// K2: `LLMPerfExport.individualResponses` adds input and output tokens with `+`
-    /// (Sources/StampedeReport/LLMPerfExport.swift:112): a target's `usage` of 2^63-1 prompt tokens.
+    /// K2: `LLMPerfExport` adds input and output tokens with `+`, in the summary's total-tokens
+    /// histogram and in the individual responses (Sources/StampedeReport/LLMPerfExport.swift:77 and
+    /// :112): a target's `usage` of 2^63-1 prompt tokens.
     static func tokenSumOverflows(_ record: RequestRecord) -> Bool {
         record.inputTokens.addingReportingOverflow(record.outputTokens).overflow
     }

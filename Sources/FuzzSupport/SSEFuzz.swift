@@ -90,17 +90,15 @@ public enum SSEFuzz {
     }
 
     /// What happens to a record once the request ended: the worker's interval metrics, the wire
-    /// (sent to a coordinator, which checks it), and the reports (LLMPerf individual responses).
+    /// (sent to a coordinator, which checks it), and the reports (the LLMPerf summary and responses).
     static func afterRequest(_ record: RequestRecord) {
-        if !KnownIssues.skipMetrics(record) {
-            // WorkerRunState: the record joins its interval's metrics.
-            var set = MetricSet()
-            set.record(record)
-            _ = StatsSummary(set, durationSeconds: 1)
-        }
+        // WorkerRunState: the record joins its interval's metrics.
+        var set = MetricSet()
+        if !KnownIssues.skipMetrics(record) { set.record(record) }
+        let overall = StatsSummary(set, durationSeconds: 1)
         _ = try? record.check()
         _ = try? JSONEncoder().encode(record)
         // `stampede run --llmperf-dir`: the records go to the LLMPerf files.
-        if !KnownIssues.skipLLMPerf(record) { _ = LLMPerfExport.individualResponses([record]) }
+        LLMPerfFuzz.export(set, overall: overall, records: [record])
     }
 }

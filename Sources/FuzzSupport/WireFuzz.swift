@@ -74,7 +74,7 @@ public enum WireFuzz {
                     // RunCoordinator hands them to the outputs: JSONL, LLMPerf (whose stage summaries record them).
                     for record in delta.records {
                         if !KnownIssues.skipMetrics(record) { recordSet.record(record) }
-                        if keptRecords.count < 1_000, !KnownIssues.skipLLMPerf(record) { keptRecords.append(record) }
+                        if keptRecords.count < 1_000 { keptRecords.append(record) }
                     }
                 }
                 aggregator.close(intervalsBefore: delta.interval)
@@ -106,17 +106,18 @@ public enum WireFuzz {
         _ = aggregator.series
         // StatsSummary dominates the time per input (HDR percentiles, mean and stddev walk every
         // bucket): one stage's set equals the total, so stages are summarised only when there are several.
-        summarize(aggregator.total)
+        let overall = summarize(aggregator.total)
         if aggregator.stages.count > 1 {
             for (_, set) in aggregator.stages { summarize(set) }
         }
         summarize(recordSet)
-        _ = LLMPerfExport.individualResponses(keptRecords)
+        LLMPerfFuzz.export(aggregator.total, overall: overall, records: keptRecords)
         _ = try? MetricSet(wire: aggregator.total.wire)
     }
 
     /// The statistics every report prints (StatsSummary reads every histogram's percentiles).
-    static func summarize(_ set: MetricSet) {
-        _ = StatsSummary(set, durationSeconds: 10)
+    @discardableResult
+    static func summarize(_ set: MetricSet) -> StatsSummary {
+        StatsSummary(set, durationSeconds: 10)
     }
 }
