@@ -74,6 +74,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // libFuzzer targets (docs/fuzzing.md, scripts/fuzz.sh): the fuzz build adds -sanitize=fuzzer,address;
+        // a plain build makes them replay inputs once. CFuzzDriver starts libFuzzer's driver when it is linked in.
+        .target(name: "CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: [
+            "CFuzzDriver",
+            "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeCluster",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "FuzzWire", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzSSE", dependencies: ["FuzzSupport"]),
         .testTarget(name: "CoreTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeWorkload"]),
         .testTarget(name: "ClientTests", dependencies: ["StampedeCore", "StampedeClient", "StampedeMock"]),
         .testTarget(name: "MockTests", dependencies: ["StampedeCore", "StampedeMock"]),
