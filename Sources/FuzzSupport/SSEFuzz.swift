@@ -72,7 +72,7 @@ public enum SSEFuzz {
         #if DEBUG
         // The session, as StreamingClient drives it: head, one read per piece, the end of the body.
         let request = PlannedRequest(prompt: "fuzz", maxTokens: 64, inputTokensEstimate: 10, expectedNumber: opts.expectedNumber)
-        var session = StreamSession(request: request, dialect: opts.dialect.dialect, scheduledNs: 1_000, sendNs: 2_000)
+        var session = StreamSession(request: request, dialect: opts.dialect.dialect, scheduledNs: 1_000, sendNs: 2_000, secrets: [apiKey])
         var now: Int64 = 1_000_000
         session.receivedHead(status: opts.status, contentType: opts.contentType, at: now)
         var ended = false
@@ -81,7 +81,7 @@ public enum SSEFuzz {
             if session.receive(ByteBuffer(bytes: piece), at: now) { ended = true; break }
         }
         if !ended { session.bodyEnded(at: now + 1) }
-        let record = session.finalRecord(redacting: apiKey)
+        let record = session.finalRecord()
         if let message = record.errorMessage, message.contains(apiKey) {
             fatalError("StreamSession: the API key is in the error message: \(message)")
         }

@@ -20,8 +20,8 @@ public enum WireFuzz {
     public static let workerId = "w1"
     public static let coordinatorNonce = String(repeating: "c0", count: 32)
     public static let workerNonce = String(repeating: "a1", count: 32)
-    /// The coordinator's run clock when the deltas arrive, and its stage count.
-    public static let runIntervalNow = 10
+    /// The coordinator's run clock in the harness: 10.5 s into the run.
+    public static let runClockNs: Int64 = 10_500_000_000
     public static let stageCount = 4
     /// Bound on records held ahead of their stats (the coordinator's is 50,000; smaller keeps runs fast).
     static let maxPendingRecords = 20_000
@@ -69,7 +69,7 @@ public enum WireFuzz {
                 pending.removeAll()
                 pendingCount = 0
                 // RunCoordinator.deliver
-                guard DeltaAdmission.refusal(delta, runIntervalNow: runIntervalNow, stageCount: stageCount) == nil else { continue }
+                guard DeltaAdmission.refusal(delta, runClockNs: runClockNs, stageCount: stageCount) == nil else { continue }
                 if aggregator.apply(delta) == .applied {
                     // RunCoordinator hands them to the outputs: JSONL, LLMPerf (whose stage summaries record them).
                     for record in delta.records {

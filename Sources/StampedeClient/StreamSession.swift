@@ -234,6 +234,10 @@ struct StreamSession: Sendable {
             result.inputTokens = record.inputTokensEstimate
             result.tokenSource = .chunks
         }
+        // A target's counts can say anything: keep them in the range a record may carry (the wire
+        // refuses records outside it), so sums and rates on them stay far from the integer bounds.
+        result.inputTokens = min(max(0, result.inputTokens), RequestRecord.maxTokens)
+        result.outputTokens = min(max(0, result.outputTokens), RequestRecord.maxTokens)
         if let expectedNumber, state == .completed {
             result.correct = CorrectnessCheck.passes(reply: answerText, expected: expectedNumber)
         }

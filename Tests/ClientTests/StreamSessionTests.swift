@@ -69,6 +69,15 @@ func runSession(_ reads: [String], api: APIDialect = .chat, status: Int = 200,
         #expect(record.firstTokenNs == 10 && record.firstAnswerTokenNs == 10)
     }
 
+    @Test func absurdUsageIsClampedToWhatARecordMayCarry() throws {
+        let huge = Streams.vllmCompletions.replacingOccurrences(of: #""prompt_tokens":9"#, with: #""prompt_tokens":9223372036854775807"#)
+            .replacingOccurrences(of: #""completion_tokens":3"#, with: #""completion_tokens":4611686018427387904"#)
+        let (record, _, _) = runSession([huge], api: .completions)
+        #expect(record.tokenSource == .usage)
+        #expect(record.inputTokens == RequestRecord.maxTokens && record.outputTokens == RequestRecord.maxTokens)
+        try record.check()   // a worker's record of it passes the coordinator's checks
+    }
+
     @Test func tgiFinalEventEndsAndDetailsCount() {
         let stream = Streams.tgi + "data: " + Streams.tgiToken(9, "ignored") + "\n\n"
         let (record, state, _) = runSession([stream], api: .tgi)
