@@ -10,4 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build
+# The fuzzers' seed corpora (docs/fuzzing.md), replayed once with the plain debug build, where
+# overflow traps: every crash the fuzzers ever found stays checked. A few seconds.
+.build/debug/FuzzWire Fuzz/corpus/wire
+.build/debug/FuzzSSE Fuzz/corpus/sse
 swift test --disable-xctest --no-parallel
