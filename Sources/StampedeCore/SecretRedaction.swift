@@ -6,7 +6,8 @@
 /// `sk-SECRET%2F1234`). So redaction does not look for the exact secret only: every run of at least
 /// `minimumRun` characters that also occurs inside a secret is replaced with `***`, after the text is
 /// read through JSON string escapes (`\/`, `\"`, `\\`, `\uXXXX`) and URL percent escapes (`%2B`),
-/// up to three levels deep (JSON inside JSON). A secret shorter than `minimumRun` is replaced where
+/// up to three levels deep (JSON inside JSON), and once more through the JSON escapes alone (a `%`
+/// right before the secret is not always an escape). A secret shorter than `minimumRun` is replaced where
 /// it appears whole. Shorter fragments of a secret (7 characters or fewer) stay: they are what
 /// "no 8-character substring" allows, and hiding them would also hide ordinary words.
 ///
@@ -26,14 +27,21 @@ public enum SecretRedaction {
         guard scalars.count >= shortest else { return text }
 
         var hidden = [Bool](repeating: false, count: scalars.count)
-        var units = scalars.enumerated().map { Unit(scalar: $1, start: $0, end: $0 + 1) }
-        for level in 0..<4 {
-            if level > 0 {
-                let decoded = decode(units)
-                if decoded.count == units.count { break }  // nothing left to unescape
-                units = decoded
+        let original = scalars.enumerated().map { Unit(scalar: $1, start: $0, end: $0 + 1) }
+        // URL encoders escape only reserved characters; `%34` in `%34…` is a stray `%` before "34".
+        let alphabet = Set(patterns.flatMap(\.scalars)).filter { !isUnreserved($0) }
+        // Two readings: with URL percent escapes and without. A `%` just before the secret (`%1234…`)
+        // reads as an escape in the first and takes two of its characters; the second keeps them.
+        for percent in [true, false] {
+            var units = original
+            for level in 0..<4 {
+                if level > 0 {
+                    let decoded = decode(units, percent: percent ? alphabet : nil)
+                    if decoded.count == units.count { break }  // nothing left to unescape
+                    units = decoded
+                }
+                if level > 0 || percent { for pattern in patterns { pattern.mark(units, in: &hidden) } }
             }
-            for pattern in patterns { pattern.mark(units, in: &hidden) }
         }
         guard hidden.contains(true) else { return text }
 
@@ -116,8 +124,10 @@ public enum SecretRedaction {
         }
     }
 
-    /// One level of unescaping: JSON string escapes and URL percent escapes of ASCII characters.
-    static func decode(_ units: [Unit]) -> [Unit] {
+    /// One level of unescaping: JSON string escapes, and URL percent escapes of the ASCII characters in
+    /// `percent` (the secrets' own: an escape of any other character cannot be part of a secret, and
+    /// reading `%23` in `%234…` as `#` would hide the `23` of a secret that follows a stray `%`).
+    static func decode(_ units: [Unit], percent: Set<Unicode.Scalar>?) -> [Unit] {
         var output: [Unit] = []
         output.reserveCapacity(units.count)
         var index = 0
@@ -148,8 +158,8 @@ public enum SecretRedaction {
                     }
                 }
             }
-            if unit.scalar == "%", let value = hex(units, from: index + 1, digits: 2), value < 0x80,
-               let scalar = Unicode.Scalar(value) {
+            if let percent, unit.scalar == "%", let value = hex(units, from: index + 1, digits: 2), value < 0x80,
+               let scalar = Unicode.Scalar(value), percent.contains(scalar) {
                 output.append(Unit(scalar: scalar, start: unit.start, end: units[index + 2].end))
                 index += 3
                 continue
@@ -158,6 +168,14 @@ public enum SecretRedaction {
             index += 1
         }
         return output
+    }
+
+    /// RFC 3986's unreserved characters: letters, digits, `-`, `.`, `_`, `~`.
+    static func isUnreserved(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "-", ".", "_", "~": true
+        default: false
+        }
     }
 
     private static func simpleEscape(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
