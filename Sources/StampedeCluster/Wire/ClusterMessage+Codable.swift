@@ -195,6 +195,4 @@ extension ClusterMessage: Codable {
             throw ProtocolError.invalid("share has invalid open-loop fields")
         }
     }
-
-    static func isValidWorkerId(_ id: String) -> Bool { WireLimits.isToken(id, maxLength: WireLimits.idLength) }
 }
