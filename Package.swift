@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Tests only: a test clock for the engine's drivers.
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
     targets: [
         // Value types only: scenario, request records, metric definitions. No I/O.
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "MockTests", dependencies: ["StampedeCore", "StampedeMock"]),
         .testTarget(name: "EngineTests", dependencies: [
             "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeMock", "StampedeWorkload", "StampedeClient",
+            .product(name: "Clocks", package: "swift-clocks"),
         ]),
         .testTarget(name: "ClusterTests", dependencies: [
             "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",

@@ -108,10 +108,12 @@ public final class CoordinatorServer: Sendable {
             link.outbox.close()
         }
         try? await serverChannel.close()
-        let task = acceptTask.withLock { $0 }
-        // Give connections a moment to flush `quit` before the accept loop is torn down.
-        try? await Task.sleep(for: .milliseconds(200))
-        task?.cancel()
+        // Each connection writes what it had queued (`quit`) before the accept loop, and with it
+        // the connections, is torn down; a connection that cannot take it gets at most a second.
+        await withTaskGroup(of: Void.self) { group in
+            for link in all { group.addTask { await link.outbox.flushed(within: .seconds(1)) } }
+        }
+        acceptTask.withLock { $0 }?.cancel()
     }
 
     /// A duration in whole milliseconds, clamped to what the wire allows.
@@ -251,17 +253,20 @@ public final class CoordinatorServer: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await link.outbox.drain(into: outbound) }
             group.addTask {
+                var heartbeat = Heartbeat(intervalNs: interval.nanoseconds, timeoutNs: timeout.nanoseconds)
                 while true {
-                    try await Task.sleep(for: min(interval, .milliseconds(250)))
-                    let silence = lastHeard.silence
-                    if silence > timeout {
+                    switch heartbeat.next(atNs: ProcessClock.nowNs, lastHeardNs: lastHeard.lastNs) {
+                    case .ping:
+                        link.outbox.send(.ping(t: ProcessClock.nowNs))
+                    case .sleep(let untilNs):
+                        try await Task.sleep(until: ProcessClock.instant(ofNs: untilNs), clock: .continuous)
+                    case .timeout(let silenceNs):
                         // Closing the channel ends the reader below, which reports the worker lost.
-                        self.logger.warning("worker \(link.workerId) missing: \(Missing(silence: silence))")
+                        let missing = Missing(silence: .nanoseconds(silenceNs))
+                        self.logger.warning("worker \(link.workerId) missing: \(missing)")
                         channel.close(promise: nil)
-                        throw Missing(silence: silence)
+                        throw missing
                     }
-                    link.outbox.send(.ping(t: ProcessClock.nowNs))
-                    try await Task.sleep(for: max(.zero, interval - .milliseconds(250)))
                 }
             }
             var pendingRecords: [UInt64: [RequestRecord]] = [:]

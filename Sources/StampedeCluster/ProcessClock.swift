@@ -71,4 +71,7 @@ final class LastHeard: Sendable {
     func touch() { ns.store(ProcessClock.nowNs, ordering: .relaxed) }
 
     var silence: Duration { .nanoseconds(ProcessClock.nowNs - ns.load(ordering: .relaxed)) }
+
+    /// When the peer was last heard, on `ProcessClock`.
+    var lastNs: Int64 { ns.load(ordering: .relaxed) }
 }

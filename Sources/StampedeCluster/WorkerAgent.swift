@@ -171,16 +171,20 @@ public final class WorkerAgent: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await outbox.drain(into: outbound) }
             group.addTask {
+                var heartbeat = Heartbeat(intervalNs: interval.nanoseconds, timeoutNs: silenceTimeout.nanoseconds)
                 while true {
-                    try await Task.sleep(for: .milliseconds(250))
-                    let silence = lastHeard.silence
-                    if silence > silenceTimeout {
+                    switch heartbeat.next(atNs: ProcessClock.nowNs, lastHeardNs: lastHeard.lastNs) {
+                    case .ping:
+                        outbox.send(.ping(t: ProcessClock.nowNs))
+                    case .sleep(let untilNs):
+                        try await Task.sleep(until: ProcessClock.instant(ofNs: untilNs), clock: .continuous)
+                    case .timeout(let silenceNs):
                         // Closing the channel ends the reader, which cancels the run: load stops now.
-                        self.logger.warning("\(Silent(silence: silence)); stopping load")
+                        let silent = Silent(silence: .nanoseconds(silenceNs))
+                        self.logger.warning("\(silent); stopping load")
                         channel.close(promise: nil)
-                        throw Silent(silence: silence)
+                        throw silent
                     }
-                    if await slot.pingDue(every: interval) { outbox.send(.ping(t: ProcessClock.nowNs)) }
                 }
             }
             defer { group.cancelAll() }
@@ -249,7 +253,6 @@ public final class WorkerAgent: Sendable {
 /// The current run of a worker connection, if any.
 actor RunSlot {
     private var generator: LoadGenerator?
-    private var lastPing = ContinuousClock.now - .seconds(3600)
 
     func begin(_ generator: LoadGenerator, generation: Int) -> Bool {
         guard self.generator == nil else { return false }
@@ -264,13 +267,6 @@ actor RunSlot {
     }
 
     func stop() async { await generator?.stop() }
-
-    func pingDue(every interval: Duration) -> Bool {
-        let now = ContinuousClock.now
-        guard now - lastPing >= interval else { return false }
-        lastPing = now
-        return true
-    }
 }
 
 /// Sends a worker's deltas over its connection: raw records first (in chunks), then the stats.

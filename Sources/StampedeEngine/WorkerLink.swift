@@ -38,9 +38,10 @@ public final class LocalWorkerLink: WorkerLink {
     /// The generator's run; Sendable as a Mutex-protected optional Task.
     let running = Mutex<Task<Void, any Error>?>(nil)
 
-    public init(workerId: String = "local", executor: any RequestExecutor, intervalNs: Int64 = 1_000_000_000) {
+    public init(workerId: String = "local", executor: any RequestExecutor, intervalNs: Int64 = 1_000_000_000,
+                clock: any EngineClock = .continuous) {
         self.workerId = workerId
-        self.generator = LoadGenerator(workerId: workerId, executor: executor, intervalNs: intervalNs)
+        self.generator = LoadGenerator(workerId: workerId, executor: executor, intervalNs: intervalNs, clock: clock)
     }
 
     public func start(_ assignment: WorkerAssignment, epoch: ContinuousClock.Instant, sink: any DeltaSink) async throws {

@@ -12,32 +12,24 @@ struct IntervalAttributionTests {
         RequestRecord(scheduledNs: ns - 10, sendNs: ns - 10, firstTokenNs: ns, tokenChunkNs: [ns], endNs: ns, outputTokens: 1, status: 200)
     }
 
-    static func drain(_ stream: AsyncStream<IntervalDelta>) async -> [IntervalDelta] {
-        var all: [IntervalDelta] = []
-        for await delta in stream { all.append(delta) }
-        return all
-    }
-
     @Test("each delta holds the requests that ended in its interval; a late request goes out under its own interval")
-    func cutsByEndTime() async {
-        let state = WorkerRunState(workerId: "w", share: WorkerShare(users: 2, spawnRate: 1), generation: 1, collectRecords: true,
-                                   intervalNs: 1_000_000_000)
-        let (stream, emitter) = AsyncStream.makeStream(of: IntervalDelta.self)
+    func cutsByEndTime() {
+        var machine = WorkerMachine(workerId: "w", share: WorkerShare(users: 2, spawnRate: 1), generation: 1, collectRecords: true,
+                                    intervalNs: 1_000_000_000)
+        var deltas: [IntervalDelta] = []
         for ns: Int64 in [100_000_000, 999_999_999, 1_000_000_000, 3_500_000_000] {
-            _ = state.beginRequest()
-            state.endRequest(Self.record(endingAt: ns))
+            _ = machine.beginRequest()
+            machine.endRequest(Self.record(endingAt: ns))
         }
         // The tick for boundary 1 runs (late or not): interval 0 holds exactly the two that ended before 1 s.
-        state.cut(through: 0, final: false, to: emitter)
+        deltas += machine.cut(through: 0, final: false)
         // A request that ended in interval 0 is recorded only after that cut, and one ends in interval 2.
-        _ = state.beginRequest()
-        state.endRequest(Self.record(endingAt: 900_000_000))
-        _ = state.beginRequest()
-        state.endRequest(Self.record(endingAt: 2_100_000_000))
-        state.cut(through: 2, final: false, to: emitter)
-        state.cut(through: 3, final: true, to: emitter)
-        emitter.finish()
-        let deltas = await Self.drain(stream)
+        _ = machine.beginRequest()
+        machine.endRequest(Self.record(endingAt: 900_000_000))
+        _ = machine.beginRequest()
+        machine.endRequest(Self.record(endingAt: 2_100_000_000))
+        deltas += machine.cut(through: 2, final: false)
+        deltas += machine.cut(through: 3, final: true)
         #expect(deltas.map(\.interval) == [0, 0, 1, 2, 3])
         #expect(deltas.map(\.seq) == [0, 1, 2, 3, 4])
         #expect(deltas.map { $0.merged.counters.finished } == [2, 1, 1, 1, 1])

@@ -1,0 +1,27 @@
+import StampedeCore
+import StampedeMetrics
+
+extension CoordinatorMachine {
+    /// The run's results from the merged stats (after `finish`). Pure: hosts and CPU figures come
+    /// from the links afterwards (`RunCoordinator.decorate`).
+    public func result(reason: StopReason, durationNs: Int64, runId: String, startedAt: String) -> RunResult {
+        let seconds = Double(durationNs) / 1e9
+        let overall = StatsSummary(aggregator.total, durationSeconds: seconds)
+        let stages = LoadModelResults.stages(plan: plan, sets: aggregator.stages, runNs: durationNs)
+        let workers = joinOrder.map { id -> WorkerSummary in
+            let tally = aggregator.workers[id]
+            let finished = tally?.counters.finished ?? 0
+            return WorkerSummary(id: id, host: "", users: shares[id]?.users ?? 0, finished: finished, failed: tally?.counters.failed ?? 0,
+                                 requestsPerSecond: Double(finished) / max(seconds, 1e-9), cpuPercent: nil,
+                                 state: lost.contains(id) ? .lost : .stopped)
+        }
+        var result = RunResult(runId: runId, name: scenario.name, startedAt: startedAt, stopReason: reason, durationSeconds: seconds,
+                               scenario: scenario, overall: overall, stages: stages, timeSeries: aggregator.series, workers: workers,
+                               formulas: RunResult.allFormulas)
+        result.total = aggregator.total
+        result.slo = scenario.slo.map { SLOResult.evaluate($0, summary: overall) }
+        result.cost = scenario.pricing.map { CostSummary.compute($0, summary: overall) }
+        result.openLoop = scenario.openLoop.map { LoadModelResults.openLoop($0, plan: plan, summary: overall, runNs: durationNs) }
+        return result
+    }
+}
