@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import StampedeCore
+import StampedeEngine
 
 /// This process's monotonic clock as nanoseconds since the process started. Both sides of the
 /// protocol put their own reading of it in pings and pongs; it is never compared with wall time.
@@ -51,16 +52,7 @@ public struct CPUMeter: Sendable {
     }
 
     /// User plus system CPU time of this process, seconds.
-    public static func cpuSeconds() -> Double {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-    }
+    public static func cpuSeconds() -> Double { ProcessCPU.cpuSeconds() }
 }
 
 /// When a peer was last heard from, on the process clock. Shared by a connection's reader and its

@@ -15,13 +15,24 @@ extension CoordinatorMachine {
                                  requestsPerSecond: Double(finished) / max(seconds, 1e-9), cpuPercent: nil,
                                  state: lost.contains(id) ? .lost : .stopped)
         }
+        var series = aggregator.series
+        if !generators.isEmpty {
+            for index in series.indices {
+                series[index].generatorSaturated = saturatedIntervals.contains(series[index].interval)
+                series[index].generatorCPUShare = intervalCPU[series[index].interval]
+            }
+        }
         var result = RunResult(runId: runId, name: scenario.name, startedAt: startedAt, stopReason: reason, durationSeconds: seconds,
-                               scenario: scenario, overall: overall, stages: stages, timeSeries: aggregator.series, workers: workers,
+                               scenario: scenario, overall: overall, stages: stages, timeSeries: series, workers: workers,
                                formulas: RunResult.allFormulas)
         result.total = aggregator.total
         result.slo = scenario.slo.map { SLOResult.evaluate($0, summary: overall) }
         result.cost = scenario.pricing.map { CostSummary.compute($0, summary: overall) }
         result.openLoop = scenario.openLoop.map { LoadModelResults.openLoop($0, plan: plan, summary: overall, runNs: durationNs) }
+        if !generators.isEmpty {
+            result.generator = GeneratorReport(tallies: joinOrder.compactMap { id in generators[id].map { (id, $0) } },
+                                               saturatedIntervals: saturatedIntervals.count, policy: saturation)
+        }
         return result
     }
 }

@@ -19,6 +19,8 @@ public struct CoordinatorMachine: Sendable {
         case live(LiveStatus)
         /// Raw records of a merged delta (only when the scenario collects them).
         case records([RequestRecord])
+        /// A worker's generator has been saturated in enough intervals to count (once per worker).
+        case generatorSaturated(worker: String, interval: Int, reasons: [String])
     }
 
     public struct Start: Sendable, Equatable {
@@ -53,6 +55,8 @@ public struct CoordinatorMachine: Sendable {
     public let arrivalHandoverNs: Int64
     /// The live line shows an interval once this long has passed after its end (late deltas arrive).
     public let liveLagNs: Int64
+    /// When a worker's generator counts as the bottleneck.
+    public let saturation: SaturationPolicy
 
     public private(set) var joinOrder: [String] = []
     public private(set) var lost: Set<String> = []
@@ -68,14 +72,19 @@ public struct CoordinatorMachine: Sendable {
     private var lastLiveInterval = -1
     /// Per rejoined worker: requests it had finished when its new generator started.
     private var budgetBase: [String: Int] = [:]
+    /// The generator self-check: per worker, and the intervals in which any worker was saturated.
+    private(set) var generators: [String: GeneratorTally] = [:]
+    private(set) var saturatedIntervals: Set<Int> = []
+    private(set) var intervalCPU: [Int: Double] = [:]
 
     public init(scenario: Scenario, intervalNs: Int64 = 1_000_000_000, arrivalHandoverNs: Int64 = 500_000_000,
-                liveLagNs: Int64 = 300_000_000) {
+                liveLagNs: Int64 = 300_000_000, saturation: SaturationPolicy = SaturationPolicy()) {
         self.scenario = scenario
         self.plan = StagePlan(scenario: scenario)
         self.intervalNs = max(1, intervalNs)
         self.arrivalHandoverNs = arrivalHandoverNs
         self.liveLagNs = liveLagNs
+        self.saturation = saturation
         self.aggregator = MetricsAggregator(intervalNs: self.intervalNs)
     }
 
@@ -147,7 +156,9 @@ public struct CoordinatorMachine: Sendable {
            liveWorkers.allSatisfy({ aggregator.workers[$0]?.exhausted ?? false }) {
             stopReason = .maxRequests
         }
-        return (.applied, delta.records.isEmpty ? [] : [.records(delta.records)])
+        var actions: [Action] = delta.records.isEmpty ? [] : [.records(delta.records)]
+        if let sample = delta.generator, let saturated = checkGenerator(sample, of: delta) { actions.append(saturated) }
+        return (.applied, actions)
     }
 
     /// A deadline passed (or the driver woke): the run time, the stages and the live line.
@@ -191,6 +202,24 @@ public struct CoordinatorMachine: Sendable {
     }
 
     // MARK: Rules
+
+    /// Judges one interval of a worker's generator; says so once when the worker counts as saturated.
+    private mutating func checkGenerator(_ sample: GeneratorSample, of delta: IntervalDelta) -> Action? {
+        let reasons = saturation.reasons(sample, scheduleLag: delta.merged[.scheduleLag])
+        var tally = generators[delta.worker] ?? GeneratorTally()
+        tally.add(sample, reasons: reasons)
+        intervalCPU[delta.interval] = max(intervalCPU[delta.interval] ?? 0, sample.cpuShare)
+        var action: Action?
+        if !reasons.isEmpty {
+            saturatedIntervals.insert(delta.interval)
+            if !tally.warned, saturation.workerSaturated(saturated: tally.saturated, sampled: tally.sampled) {
+                tally.warned = true
+                action = .generatorSaturated(worker: delta.worker, interval: delta.interval, reasons: reasons)
+            }
+        }
+        generators[delta.worker] = tally
+        return action
+    }
 
     /// New shares for the live workers: users (or arrival slots) split evenly, and with a request
     /// budget, each worker keeps what it has committed plus an even part of the rest.

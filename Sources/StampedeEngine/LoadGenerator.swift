@@ -26,13 +26,19 @@ public actor LoadGenerator {
     let executor: any RequestExecutor
     let intervalNs: Int64
     let clock: any EngineClock
+    let cpu: any CPUSource
     private var cell: WorkerCell?
 
-    public init(workerId: String, executor: any RequestExecutor, intervalNs: Int64 = 1_000_000_000, clock: any EngineClock = .continuous) {
+    /// The loop-lag timer's period (the generator self-check).
+    static let loopLagPeriodNs: Int64 = 10_000_000
+
+    public init(workerId: String, executor: any RequestExecutor, intervalNs: Int64 = 1_000_000_000, clock: any EngineClock = .continuous,
+                cpu: any CPUSource = ProcessCPU()) {
         self.workerId = workerId
         self.executor = executor
         self.intervalNs = intervalNs
         self.clock = clock
+        self.cpu = cpu
     }
 
     /// Runs one assignment until `stop()` is called or the task is cancelled. `epoch` is the local
@@ -49,7 +55,7 @@ public actor LoadGenerator {
         self.cell = cell
         async let delivered: Void = Self.deliverAll(deltas, to: sink)
 
-        let context = Context(cell: cell, executor: executor, prompts: prompts, clock: clock, epoch: epoch,
+        let context = Context(cell: cell, executor: executor, prompts: prompts, clock: clock, cpu: cpu, epoch: epoch,
                               epochNs: clock.ns(of: epoch), plan: StagePlan(scenario: assignment.scenario), intervalNs: intervalNs)
         // The load starts at `startAtNs` on the run clock; a stop before then ends the run at once.
         while context.runNs < assignment.startAtNs, !cell.stopping, !Task.isCancelled {
@@ -57,6 +63,7 @@ public actor LoadGenerator {
         }
         await withDiscardingTaskGroup { group in
             group.addTask { await Self.tick(context: context) }
+            group.addTask { await Self.watchLoopLag(context: context) }
             if let open = assignment.scenario.openLoop {
                 await Self.openLoop(open, startAtNs: assignment.startAtNs, context: context, group: &group)
             } else {
@@ -77,6 +84,7 @@ public actor LoadGenerator {
         let executor: any RequestExecutor
         let prompts: PromptFactory
         let clock: any EngineClock
+        let cpu: any CPUSource
         let epoch: ContinuousClock.Instant
         /// Run-clock zero on `clock`.
         let epochNs: Int64
@@ -200,14 +208,29 @@ public actor LoadGenerator {
 
     /// Cuts at every interval boundary of the run clock: boundary k+1 closes interval k. The index
     /// comes from the schedule, not from when the tick woke, so a late wake-up files nothing under
-    /// the wrong second.
+    /// the wrong second. Each cut carries the process's CPU share since the last one.
     private static func tick(context: Context) async {
         var index = Int(max(0, context.runNs) / context.intervalNs)
+        let allowance = context.cpu.allowanceCores
+        var meter = CPUShareMeter(cpuSeconds: context.cpu.processCPUSeconds(), atNs: context.clock.nowNs)
         while !Task.isCancelled {
             let boundary = context.epochNs &+ Int64(index + 1) &* context.intervalNs
             do { try await context.clock.sleep(untilNs: boundary) } catch { return }
-            context.cell.cut(through: index, final: false)
+            let share = meter.share(cpuSeconds: context.cpu.processCPUSeconds(), atNs: context.clock.nowNs, allowanceCores: allowance)
+            context.cell.cut(through: index, final: false, cpu: (share, allowance))
             index += 1
+        }
+    }
+
+    /// The event-loop lag: a timer due every 10 ms, and how late it woke. A generator short of CPU
+    /// wakes late, and so do its chunk timestamps.
+    private static func watchLoopLag(context: Context) async {
+        var due = context.clock.nowNs &+ loopLagPeriodNs
+        while !Task.isCancelled {
+            do { try await context.clock.sleep(untilNs: due) } catch { return }
+            let now = context.clock.nowNs
+            context.cell.recordLoopLag(ns: now - due)
+            due = now &+ loopLagPeriodNs
         }
     }
 

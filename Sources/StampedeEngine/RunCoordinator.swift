@@ -14,6 +14,8 @@ public struct CoordinatorOptions: Sendable {
     public var liveLag: Duration = .milliseconds(300)
     /// The clock the run is timed and scheduled on (a test clock in tests).
     public var clock: any EngineClock = .continuous
+    /// When a worker's load generator counts as the bottleneck.
+    public var saturation = SaturationPolicy()
 
     public init() {}
 }
@@ -44,7 +46,8 @@ public actor RunCoordinator: DeltaSink {
         self.onRecords = onRecords
         self.clock = options.clock
         self.machine = CoordinatorMachine(scenario: scenario, intervalNs: options.intervalNs,
-                                          arrivalHandoverNs: options.arrivalHandover.nanoseconds, liveLagNs: options.liveLag.nanoseconds)
+                                          arrivalHandoverNs: options.arrivalHandover.nanoseconds, liveLagNs: options.liveLag.nanoseconds,
+                                          saturation: options.saturation)
     }
 
     public var scenario: Scenario { machine.scenario }
@@ -144,6 +147,9 @@ public actor RunCoordinator: DeltaSink {
                 onLive(status)
             case .records(let records):
                 onRecords(records)
+            case .generatorSaturated(let worker, let interval, let reasons):
+                logger.warning("load generator saturated: its figures may be the generator's, not the server's; add workers",
+                               metadata: ["worker": "\(worker)", "interval": "\(interval)", "why": "\(reasons.joined(separator: ", "))"])
             }
         }
     }

@@ -73,11 +73,13 @@ public struct RunResult: Codable, Sendable {
     public var cost: CostSummary?
     /// Requested and achieved rate, dropped arrivals and schedule lag, for an open loop.
     public var openLoop: OpenLoopResult?
+    /// The generator self-check: whether a worker's load generator was the bottleneck.
+    public var generator: GeneratorReport?
     /// The merged histograms behind `overall` (not serialised).
     public var total = MetricSet()
 
     enum CodingKeys: String, CodingKey {
-        case runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas, slo, cost, openLoop
+        case runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas, slo, cost, openLoop, generator
     }
 
     public static var allFormulas: [String: String] {

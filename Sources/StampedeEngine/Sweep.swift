@@ -53,6 +53,9 @@ public struct SweepStep: Codable, Sendable, Equatable {
         case errors
         /// The scenario's SLO failed.
         case slo
+        /// The load generator was saturated (the generator self-check): the step measured the
+        /// generator, not the server, so it is neither good nor a knee.
+        case generatorSaturated = "generator_saturated"
     }
 
     public var number: Int
@@ -124,8 +127,13 @@ public struct SweepResult: Codable, Sendable, Equatable {
     public var sloExpression: String?
     public var steps: [SweepStep]
     public var answers: SweepAnswers
-    /// Why the sweep ended: `refined` (knee bracketed and refined), `max_steps`, `max_load`, `baseline_failed`, `interrupted`.
+    /// Why the sweep ended: `refined` (knee bracketed and refined), `max_steps`, `max_load`, `baseline_failed`, `interrupted`,
+    /// `generator_saturated` (a step's load generator was the bottleneck).
     public var stoppedBy: String
+    /// With `generator_saturated`: the number of the last step whose generator had headroom (nil: none).
+    public var lastTrustworthyStep: Int? = nil
+    /// What to do about how the sweep ended, when there is something to do.
+    public var advice: String? = nil
 }
 
 /// `stampede sweep`: one user for the best latency, then ×2 steps until the knee, then bisection
@@ -145,7 +153,7 @@ public enum Sweep {
             let index = settings.warmupSeconds > 0 ? 1 : 0
             let summary = result.stages.first { $0.index == index }?.summary ?? StatsSummary(MetricSet(), durationSeconds: settings.stepSeconds)
             let step = makeStep(number: steps.count + 1, phase: phase, users: users, rate: rate, summary: summary, slo: base.slo,
-                                baselineE2E: baselineE2E, settings: settings)
+                                baselineE2E: baselineE2E, settings: settings, generatorSaturated: result.generator?.saturated ?? false)
             steps.append(step)
             summaries.append(summary)
             onStep(step)
@@ -153,7 +161,9 @@ public enum Sweep {
         }
 
         let baseline = await measure(users: 1, rate: nil, phase: .baseline, baselineE2E: nil)
-        if let baselineE2E = baseline.e2eP50, baseline.verdict != .errors {
+        if baseline.verdict == .generatorSaturated {
+            stoppedBy = "generator_saturated"
+        } else if let baselineE2E = baseline.e2eP50, baseline.verdict != .errors {
             // The ramp: ×2 from the 1-user load until a step is bad.
             let byRate = settings.axis == .rate
             var good = byRate ? baseline.requestsPerSecond : 1
@@ -164,6 +174,7 @@ public enum Sweep {
                 if steps.count >= settings.maxSteps { stoppedBy = "max_steps"; break }
                 if byRate ? level > settings.maxRate : Int(level) > settings.maxUsers { stoppedBy = "max_load"; break }
                 let step = await measure(users: byRate ? nil : Int(level), rate: byRate ? level : nil, phase: .ramp, baselineE2E: baselineE2E)
+                if step.verdict == .generatorSaturated { stoppedBy = "generator_saturated"; break }
                 if step.verdict == .ok { good = level; level *= 2 } else { bad = level }
             }
             // Refinement: bisect between the last good and the first bad level.
@@ -174,15 +185,22 @@ public enum Sweep {
                     let mid = byRate ? (good + upper) / 2 : ((good + upper) / 2).rounded(.down)
                     guard mid > good, mid < upper else { break }
                     let step = await measure(users: byRate ? nil : Int(mid), rate: byRate ? mid : nil, phase: .refine, baselineE2E: baselineE2E)
+                    if step.verdict == .generatorSaturated { stoppedBy = "generator_saturated"; break }
                     if step.verdict == .ok { good = mid } else { upper = mid }
                 }
             }
         } else {
             stoppedBy = "baseline_failed"
         }
-        return SweepResult(name: base.name, axis: settings.axis, stepSeconds: settings.stepSeconds, warmupSeconds: settings.warmupSeconds,
-                           kneeFactor: settings.kneeFactor, maxErrorRate: settings.maxErrorRate, sloExpression: base.slo?.expression,
-                           steps: steps, answers: answers(steps: steps, summaries: summaries, scenario: base), stoppedBy: stoppedBy)
+        var result = SweepResult(name: base.name, axis: settings.axis, stepSeconds: settings.stepSeconds, warmupSeconds: settings.warmupSeconds,
+                                 kneeFactor: settings.kneeFactor, maxErrorRate: settings.maxErrorRate, sloExpression: base.slo?.expression,
+                                 steps: steps, answers: answers(steps: steps, summaries: summaries, scenario: base), stoppedBy: stoppedBy)
+        if stoppedBy == "generator_saturated" {
+            result.lastTrustworthyStep = steps.last { $0.verdict != .generatorSaturated }?.number
+            let last = result.lastTrustworthyStep.map { "the last trustworthy step is \($0)" } ?? "no step is trustworthy"
+            result.advice = "the load generator ran out of headroom before the server showed a knee (\(last)): add workers and sweep again"
+        }
+        return result
     }
 
     /// The scenario of one step: the load held for warm-up + step time, as two stages (warm-up, measured).
@@ -211,14 +229,16 @@ public enum Sweep {
     }
 
     static func makeStep(number: Int, phase: SweepStep.Phase, users: Int?, rate: Double?, summary s: StatsSummary, slo: SLO?,
-                         baselineE2E: Double?, settings: SweepSettings) -> SweepStep {
+                         baselineE2E: Double?, settings: SweepSettings, generatorSaturated: Bool = false) -> SweepStep {
         let value = { (metric: LatencyMetric, p95: Bool) -> Double? in
             let d = s[metric]
             return d.count > 0 ? (p95 ? d.p95 : d.p50) : nil
         }
         let sloPassed = slo.map { SLOResult.evaluate($0, summary: s).passed }
         var verdict = SweepStep.Verdict.ok
-        if s.requestsSucceeded == 0 || s.errorRate > settings.maxErrorRate {
+        if generatorSaturated {
+            verdict = .generatorSaturated
+        } else if s.requestsSucceeded == 0 || s.errorRate > settings.maxErrorRate {
             verdict = .errors
         } else if let baselineE2E, let e2e = value(.e2e, false), e2e > settings.kneeFactor * baselineE2E {
             verdict = .knee
@@ -247,7 +267,7 @@ public enum Sweep {
            let good = steps.filter({ $0.verdict == .ok && $0.sloPassed == true }).max(by: { $0.requestsPerSecond < $1.requestsPerSecond }) {
             answers.maxGoodput = SweepPoint(good, goodput: true)
         }
-        let bad = steps.filter { $0.phase != .baseline && $0.verdict != .ok }
+        let bad = steps.filter { $0.phase != .baseline && $0.verdict != .ok && $0.verdict != .generatorSaturated }
         if let knee = bad.min(by: { ($0.rate ?? Double($0.users ?? 0)) < ($1.rate ?? Double($1.users ?? 0)) }) {
             answers.knee = SweepPoint(knee)
         }

@@ -72,9 +72,13 @@ final class WorkerCell: Sendable {
         }
     }
 
-    /// The ticker's cut at the boundary that closes `interval`.
-    func cut(through interval: Int, final: Bool) {
-        machine.withLock { send($0.cut(through: interval, final: final)) }
+    /// The ticker's cut at the boundary that closes `interval`, with the generator's CPU reading.
+    func cut(through interval: Int, final: Bool, cpu: (share: Double, allowanceCores: Double)? = nil) {
+        machine.withLock { send($0.cut(through: interval, final: final, cpu: cpu)) }
+    }
+
+    func recordLoopLag(ns: Int64) {
+        machine.withLock { $0.recordLoopLag(ns: ns) }
     }
 
     /// A cut through the interval that holds `runNs` (the final one).

@@ -39,9 +39,9 @@ public final class LocalWorkerLink: WorkerLink {
     let running = Mutex<Task<Void, any Error>?>(nil)
 
     public init(workerId: String = "local", executor: any RequestExecutor, intervalNs: Int64 = 1_000_000_000,
-                clock: any EngineClock = .continuous) {
+                clock: any EngineClock = .continuous, cpu: any CPUSource = ProcessCPU()) {
         self.workerId = workerId
-        self.generator = LoadGenerator(workerId: workerId, executor: executor, intervalNs: intervalNs, clock: clock)
+        self.generator = LoadGenerator(workerId: workerId, executor: executor, intervalNs: intervalNs, clock: clock, cpu: cpu)
     }
 
     public func start(_ assignment: WorkerAssignment, epoch: ContinuousClock.Instant, sink: any DeltaSink) async throws {

@@ -55,6 +55,8 @@ struct WorkerMachine: Sendable {
     private var nextSpawnNs: Int64?
     /// No user index below this one is free (a hint, so a spawn does not scan every user).
     private var lowestFree = 0
+    /// Lateness of the 10 ms timer since the last boundary cut (the generator self-check).
+    private var loopLag = MetricHistogram()
 
     init(workerId: String, share: WorkerShare, generation: Int, collectRecords: Bool, intervalNs: Int64 = 1_000_000_000) {
         self.workerId = workerId
@@ -156,6 +158,11 @@ struct WorkerMachine: Sendable {
         if collectRecords { pendingRecords[interval, default: []].append(record) }
     }
 
+    /// The 10 ms timer woke `ns` late.
+    mutating func recordLoopLag(ns: Int64) {
+        loopLag.recordNanoseconds(max(0, ns))
+    }
+
     /// The run-clock interval that holds `ns` (0 for times before the run).
     func interval(ofNs ns: Int64) -> Int {
         Int(max(0, ns) / intervalNs)
@@ -165,8 +172,9 @@ struct WorkerMachine: Sendable {
     /// and one for `through` itself even when it is empty (it carries the user count); in `seq` order.
     /// `final` sends everything pending and marks the last delta final. Each interval is the one its
     /// requests ended in, so the series a coordinator builds counts each request in the second it
-    /// finished, however late the cut runs.
-    mutating func cut(through: Int, final: Bool) -> [IntervalDelta] {
+    /// finished, however late the cut runs. A boundary cut passes the generator's CPU reading: the
+    /// delta of `through` carries it with the loop lag since the last one.
+    mutating func cut(through: Int, final: Bool, cpu: (share: Double, allowanceCores: Double)? = nil) -> [IntervalDelta] {
         let exhausted = self.exhausted
         if exhausted { exhaustedReported = true }
         var intervals = Set(pending.keys).union(pendingRecords.keys).filter { final || $0 <= through }
@@ -182,6 +190,10 @@ struct WorkerMachine: Sendable {
                                         stages: pending.removeValue(forKey: interval) ?? [:], final: final && last,
                                         exhausted: exhausted, records: pendingRecords.removeValue(forKey: interval) ?? []))
             seq += 1
+        }
+        if let cpu, !final, let last = deltas.indices.last {
+            deltas[last].generator = GeneratorSample(cpuShare: cpu.share, allowanceCores: cpu.allowanceCores, loopLag: loopLag)
+            loopLag = MetricHistogram()
         }
         return deltas
     }

@@ -23,9 +23,12 @@ public struct IntervalDelta: Sendable, Equatable {
     public var exhausted: Bool
     /// The raw records of this interval, only when the scenario asks for them (`collectRecords`).
     public var records: [RequestRecord]
+    /// The generator's self-check for this interval (on the delta its boundary cut; nil on the others).
+    public var generator: GeneratorSample?
 
     public init(worker: String, seq: UInt64, interval: Int, startNs: Int64, endNs: Int64, users: Int, inFlight: Int,
-                stages: [Int: MetricSet], final: Bool = false, exhausted: Bool = false, records: [RequestRecord] = []) {
+                stages: [Int: MetricSet], final: Bool = false, exhausted: Bool = false, records: [RequestRecord] = [],
+                generator: GeneratorSample? = nil) {
         self.worker = worker
         self.seq = seq
         self.interval = interval
@@ -37,6 +40,7 @@ public struct IntervalDelta: Sendable, Equatable {
         self.final = final
         self.exhausted = exhausted
         self.records = records
+        self.generator = generator
     }
 
     /// Bounds on what a peer's delta may hold (docs/protocol.md, "Limits").
@@ -56,7 +60,7 @@ public struct IntervalDelta: Sendable, Equatable {
 
 extension IntervalDelta: Codable {
     enum CodingKeys: String, CodingKey {
-        case worker, seq, interval, startNs = "start_ns", endNs = "end_ns", users, inFlight = "in_flight", stages, final, exhausted, records
+        case worker, seq, interval, startNs = "start_ns", endNs = "end_ns", users, inFlight = "in_flight", stages, final, exhausted, records, generator
     }
 
     struct StageEntry: Codable {
@@ -76,6 +80,7 @@ extension IntervalDelta: Codable {
         final = try c.decodeIfPresent(Bool.self, forKey: .final) ?? false
         exhausted = try c.decodeIfPresent(Bool.self, forKey: .exhausted) ?? false
         records = try c.decodeIfPresent([RequestRecord].self, forKey: .records) ?? []
+        generator = try c.decodeIfPresent(GeneratorSample.self, forKey: .generator)
         guard records.count <= Self.maxRecords else {
             throw DecodingError.dataCorruptedError(forKey: .records, in: c, debugDescription: "more than \(Self.maxRecords) records")
         }
@@ -122,5 +127,6 @@ extension IntervalDelta: Codable {
         if final { try c.encode(true, forKey: .final) }
         if exhausted { try c.encode(true, forKey: .exhausted) }
         if !records.isEmpty { try c.encode(records, forKey: .records) }
+        try c.encodeIfPresent(generator, forKey: .generator)
     }
 }

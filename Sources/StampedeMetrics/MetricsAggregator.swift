@@ -15,6 +15,10 @@ public struct IntervalPoint: Codable, Sendable, Equatable {
     public var outputTokens: Int
     /// Latency quantiles of the requests that finished in this interval, seconds, keyed "ttft_p50", "e2e_p90", …
     public var latency: [String: Double]
+    /// Whether any worker's load generator was saturated in this interval (nil: no self-check reported).
+    public var generatorSaturated: Bool? = nil
+    /// The highest CPU share of its allowance any worker's generator used in this interval.
+    public var generatorCPUShare: Double? = nil
 
     public var requestsPerSecond: Double { Double(finished) }
     public var outputTokensPerSecond: Double { Double(outputTokens) }

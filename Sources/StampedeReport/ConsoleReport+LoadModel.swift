@@ -96,6 +96,7 @@ public enum SweepReport {
         } else {
             out.append("  knee:                         not reached (stopped by \(sweep.stoppedBy))")
         }
+        if let advice = sweep.advice { out.append("  WARNING: \(advice)") }
         if let cost = a.costAtMaxThroughput {
             if let at = cost.atSustainableRPS {
                 out.append("  cost at \(Fmt.fixed(at.requestsPerSecond, 2)) req/s:      $\(Fmt.fixed(at.perThousandRequests, 4)) per 1k requests"

@@ -27,6 +27,7 @@ public enum ConsoleReport {
         out.append(contentsOf: block(result.overall))
         out.append(contentsOf: loadModelLines(result))
         out.append(contentsOf: sloCostLines(result))
+        out.append(contentsOf: generatorLines(result))
         if result.stages.count > 1 {
             for stage in result.stages {
                 out.append("")

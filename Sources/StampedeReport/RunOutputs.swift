@@ -13,6 +13,8 @@ public struct OutputSettings: Sendable {
     public var linesEvery: Double = 10
     /// The error rate above which the exit code is 1.
     public var maxErrorRate: Double
+    /// Exit with code 1 when the load generator was saturated.
+    public var failOnSaturation = false
 
     public enum LiveMode: Sendable { case tty, lines, off }
 
@@ -95,16 +97,18 @@ public final class RunOutputs: Sendable {
     /// 0: success; 1: requests failed past `maxErrorRate`, an SLO failed, or every worker was lost;
     /// 2: the run could not be carried out.
     public func exitCode(_ result: RunResult) -> Int32 {
-        RunVerdict.exitCode(result, maxErrorRate: settings.maxErrorRate)
+        RunVerdict.exitCode(result, maxErrorRate: settings.maxErrorRate, failOnSaturation: settings.failOnSaturation)
     }
 }
 
 public enum RunVerdict {
-    public static func exitCode(_ result: RunResult, maxErrorRate: Double) -> Int32 {
+    /// With `failOnSaturation`, a run whose load generator was saturated (`generator.saturated`) fails too.
+    public static func exitCode(_ result: RunResult, maxErrorRate: Double, failOnSaturation: Bool = false) -> Int32 {
         if result.stopReason == .startFailed || result.overall.requestsFinished == 0 { return 2 }
         if result.stopReason == .allWorkersLost { return 1 }
         if result.overall.errorRate > maxErrorRate { return 1 }
         if result.slo?.passed == false { return 1 }
+        if failOnSaturation, result.generator?.saturated == true { return 1 }
         return 0
     }
 }

@@ -17,6 +17,9 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Exit with code 1 when the share of failed requests is above this (0 to 1). 0 means any failure fails the run.", valueName: "fraction"))
     var maxErrorRate: Double = 0
 
+    @Flag(help: ArgumentHelp("Exit with code 1 when a worker's load generator was saturated (CPU, event-loop or schedule lag past the thresholds in docs/metrics.md): the figures would be the generator's, not the server's."))
+    var failOnSaturation = false
+
     @Flag(help: "No live progress line.")
     var quiet = false
 
@@ -32,8 +35,10 @@ struct OutputOptions: ParsableArguments {
 
     var settings: OutputSettings {
         let live: OutputSettings.LiveMode = quiet ? .off : (isatty(STDERR_FILENO) == 1 ? .tty : .lines)
-        return OutputSettings(jsonPath: json, llmperfDirectory: llmperfDir, requestsJSONLPath: requestsJsonl,
-                              live: live, maxErrorRate: maxErrorRate)
+        var settings = OutputSettings(jsonPath: json, llmperfDirectory: llmperfDir, requestsJSONLPath: requestsJsonl,
+                                      live: live, maxErrorRate: maxErrorRate)
+        settings.failOnSaturation = failOnSaturation
+        return settings
     }
 
     func logger(_ label: String) -> Logger {
