@@ -59,6 +59,8 @@ struct MockCore: Sendable {
     let config: MockConfig
     let state: MockState
     let engine: BatchEngine?
+    /// Fixed timing with a slot limit: at most this many generations at once, the rest queue (FIFO).
+    let slots: SlotGate?
     let shutdown = ShutdownFlag()
 
     init(config: MockConfig) {
@@ -69,6 +71,7 @@ struct MockCore: Sendable {
         } else {
             engine = nil
         }
+        slots = config.fixedSlots.map { SlotGate(slots: $0) }
     }
 
     /// Ends every generation at its next token and refuses new ones with 503.
@@ -78,13 +81,14 @@ struct MockCore: Sendable {
     }
 
     func stats() async -> MockStats {
-        let queued = await engine?.queuedCount ?? 0
+        var queued = await engine?.queuedCount ?? 0
+        if let slots { queued += await slots.queued }
         return await state.snapshot(queued: queued)
     }
 
     /// Answers a chat, completions or TGI request. Never throws: every failure is a response.
     func generate(_ request: Request, dialect: APIDialect, streamOverride: Bool? = nil, logger: Logger) async -> Response {
-        let arrival = ContinuousClock.now
+        var arrival = ContinuousClock.now
         await state.received()
         let body: ByteBuffer
         do {
@@ -118,6 +122,13 @@ struct MockCore: Sendable {
             break
         }
 
+        // A slot, when the mock limits them: the request's delays start once it has one.
+        if let slots {
+            do { try await slots.acquire() } catch {
+                return Self.errorResponse(.serviceUnavailable, message: "the request was cancelled while queued", type: "internal_error")
+            }
+            arrival = ContinuousClock.now
+        }
         let plan = GenerationPlan(
             request: parsed,
             wire: WireFormat(dialect: dialect, requestNumber: admission.number ^ (config.seed &* 31),
@@ -126,7 +137,7 @@ struct MockCore: Sendable {
             reasoningTokens: dialect == .chat ? config.reasoningTokens : 0,
             inputTokens: TokenEstimator.estimate(parsed.prompt),
             fault: admission.fault, seed: admission.seed, arrival: arrival)
-        let ticket = await InFlightTicket(state: state)
+        let ticket = await InFlightTicket(state: state, slot: slots)
         if parsed.stream {
             return streamingResponse(plan, ticket: ticket)
         }

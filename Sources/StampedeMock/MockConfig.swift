@@ -29,11 +29,14 @@ public struct MockConfig: Sendable, Equatable {
     public var seed: UInt64
     /// The model the server lists in `/v1/models` and names in responses when the request names none.
     public var model: String
+    /// `.fixed` timing only: at most this many generations at once; more wait in FIFO order for a
+    /// slot, and their delays start when they get one (nil: no limit).
+    public var fixedSlots: Int?
 
     public init(timing: Timing = .engine(.llama70b), jitterMs: Double = 0, error500Rate: Double = 0,
                 error429Rate: Double = 0, abortRate: Double = 0, streamErrorRate: Double = 0,
                 reasoningTokens: Int = 0, defaultMaxTokens: Int = 128, seed: UInt64 = 0,
-                model: String = "stampede-mock") {
+                model: String = "stampede-mock", fixedSlots: Int? = nil) {
         self.timing = timing
         self.jitterMs = jitterMs
         self.error500Rate = error500Rate
@@ -44,6 +47,7 @@ public struct MockConfig: Sendable, Equatable {
         self.defaultMaxTokens = defaultMaxTokens
         self.seed = seed
         self.model = model
+        self.fixedSlots = fixedSlots
     }
 
     /// Checks the values a command line can get wrong; `MockServer.start` calls it.
@@ -59,6 +63,9 @@ public struct MockConfig: Sendable, Equatable {
         switch timing {
         case .fixed(let ttft, let itl):
             guard ttft >= .zero, itl >= .zero else { throw MockConfigError("ttft and itl must not be negative") }
+            if let fixedSlots, !(1...1_000_000).contains(fixedSlots) {
+                throw MockConfigError("maxBatch must be between 1 and 1000000 (got \(fixedSlots))")
+            }
         case .engine(let profile):
             try profile.validate()
         }

@@ -75,25 +75,33 @@ actor MockState {
 /// a response body that never runs (the client left before the head was written) does not leak the count.
 actor InFlightTicket {
     private let state: MockState
+    /// The fixed-delay slot this generation holds, if the mock limits them.
+    private let slot: SlotGate?
     private var ended = false
 
     /// Counts the generation in.
-    init(state: MockState) async {
+    init(state: MockState, slot: SlotGate? = nil) async {
         self.state = state
+        self.slot = slot
         await state.begin()
     }
 
-    /// Counts the generation out. Only the first call counts.
+    /// Counts the generation out and frees its slot. Only the first call counts.
     func end(completed: Bool) async {
         guard !ended else { return }
         ended = true
+        await slot?.release()
         await state.end(completed: completed)
     }
 
     deinit {
         if !ended {
             let state = state
-            Task { await state.end(completed: false) }
+            let slot = slot
+            Task {
+                await slot?.release()
+                await state.end(completed: false)
+            }
         }
     }
 }

@@ -12,8 +12,8 @@ struct MockOptions: ParsableArguments {
     var prefillMsPerToken: Double = EngineProfile.llama70b.prefillMsPerInputToken
     @Option(name: .customLong("decode-ms"), help: ArgumentHelp("Batching model: time of one decode step (one token for every running sequence) at batch size 1, ms.", valueName: "ms"))
     var decodeMs: Double = EngineProfile.llama70b.decodeMsPerStep
-    @Option(help: ArgumentHelp("Batching model: sequences decoded together; more requests queue.", valueName: "n"))
-    var maxBatch: Int = EngineProfile.llama70b.maxBatch
+    @Option(help: ArgumentHelp("Sequences generated together; more requests queue, first come first served. Batching model: decoded in one step (default \(EngineProfile.llama70b.maxBatch)). Fixed-delay mode: at most this many requests at once, each timed from when it gets a slot (default: no limit).", valueName: "n"))
+    var maxBatch: Int?
     @Option(help: ArgumentHelp("Batching model: each extra sequence in the batch slows a step by this fraction.", valueName: "fraction"))
     var batchSlowdown: Double = EngineProfile.llama70b.batchSlowdown
 
@@ -43,11 +43,13 @@ struct MockOptions: ParsableArguments {
         if ttftMs != nil || itlMs != nil {
             timing = .fixed(ttft: .microseconds(Int64((ttftMs ?? 0) * 1000)), itl: .microseconds(Int64((itlMs ?? 0) * 1000)))
         } else {
-            timing = .engine(EngineProfile(prefillMsPerInputToken: prefillMsPerToken, decodeMsPerStep: decodeMs, maxBatch: maxBatch,
+            timing = .engine(EngineProfile(prefillMsPerInputToken: prefillMsPerToken, decodeMsPerStep: decodeMs,
+                                           maxBatch: maxBatch ?? EngineProfile.llama70b.maxBatch,
                                            batchSlowdown: batchSlowdown))
         }
         return MockConfig(timing: timing, jitterMs: jitterMs, error500Rate: errorRate500, error429Rate: errorRate429,
-                          abortRate: abortRate, streamErrorRate: streamErrorRate, reasoningTokens: reasoningTokens, seed: mockSeed)
+                          abortRate: abortRate, streamErrorRate: streamErrorRate, reasoningTokens: reasoningTokens, seed: mockSeed,
+                          fixedSlots: ttftMs != nil || itlMs != nil ? maxBatch : nil)
     }
 
     mutating func validate() throws {
