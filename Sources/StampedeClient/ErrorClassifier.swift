@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import StampedeCore
 
 /// Turns HTTP statuses, error bodies and transport errors into an `ErrorClass` and a short message,
@@ -49,6 +50,9 @@ public enum ErrorClassifier {
     /// `.malformed`, everything else broke the stream (`.streamError`).
     public static func transport(_ error: any Error, phase: Phase) -> (ErrorClass, String) {
         let description = describe(error)
+        if let errno = resourceErrno(error) {
+            return (.resource, "out of a local resource: \(String(cString: strerror(errno)))")
+        }
         if let clientError = error as? HTTPClientError {
             switch clientError {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
@@ -97,6 +101,21 @@ public enum ErrorClassifier {
     /// run of 8 of its characters (see `SecretRedaction`).
     public static func redact(_ message: String, apiKey: String?) -> String {
         SecretRedaction.redact(message, secret: apiKey)
+    }
+
+    /// The errno of a local resource exhaustion behind `error` (this process or host ran out of file
+    /// descriptors or ports), found in NIO's I/O errors and in each failed attempt of a connection.
+    static func resourceErrno(_ error: any Error) -> Int32? {
+        let resourceErrnos: Set<Int32> = [EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS]
+        if let ioError = error as? IOError, resourceErrnos.contains(ioError.errnoCode) { return ioError.errnoCode }
+        if let connection = error as? NIOConnectionError {
+            for failure in connection.connectionErrors {
+                if let errno = resourceErrno(failure.error) { return errno }
+            }
+            if let dns = connection.dnsAError.flatMap(resourceErrno) { return dns }
+            if let dns = connection.dnsAAAAError.flatMap(resourceErrno) { return dns }
+        }
+        return nil
     }
 
     static func describe(_ error: any Error) -> String {

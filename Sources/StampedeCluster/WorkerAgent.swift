@@ -237,6 +237,8 @@ public final class WorkerAgent: Sendable {
             return
         }
         logger.info("run \(assignment.runId.prefix(8)): \(assignment.share.users) users at \(assignment.share.spawnRate)/s")
+        let streams = assignment.scenario.openLoop == nil ? assignment.share.users : assignment.share.maxInFlight ?? 0
+        if let line = OpenFileLimit.shortfall(users: streams, limit: OpenFileLimit.raise()) { logger.warning("\(line)") }
         do {
             try await generator.run(assignment, epoch: epoch, sink: sink)
         } catch {

@@ -17,6 +17,9 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
     /// The response broke a size limit: an SSE line or event longer than the client accepts, or more
     /// token chunks than any request may have. The rest of the response is not read.
     case responseTooLarge = "response_too_large"
+    /// The load generator ran out of a local resource (file descriptors or ephemeral ports: EMFILE,
+    /// ENFILE, EADDRNOTAVAIL, ENOBUFS). Not the server's doing: the user backs off and retries.
+    case resource
 
     public static func < (lhs: ErrorClass, rhs: ErrorClass) -> Bool { lhs.rawValue < rhs.rawValue }
 

@@ -29,6 +29,10 @@ public actor LoadGenerator {
     let cpu: any CPUSource
     private var cell: WorkerCell?
 
+    /// A user that hit a `resource` error waits this long before its next request, doubling from the
+    /// lower bound up to the upper one while the errors last.
+    static let resourceBackoffNs: ClosedRange<Int64> = 50_000_000...2_000_000_000
+
     /// The loop-lag timer's period (the generator self-check).
     static let loopLagPeriodNs: Int64 = 10_000_000
 
@@ -172,14 +176,22 @@ public actor LoadGenerator {
         let cell = context.cell
         defer { cell.userEnded(index) }
         var requestIndex: UInt64 = 0
+        var backoffNs: Int64 = 0
         while !Task.isCancelled, let ticket = cell.beginRequest(index) {
             let prompt = context.prompts.make(requestIndex: requestIndex, user: ticket.globalUser)
             let scheduled = context.runNs
             let stage = context.plan.isEmpty ? ticket.stage : context.plan.stageIndex(atNs: scheduled)
             let record = await execute(prompt, scheduledNs: scheduled, user: ticket.globalUser, stage: stage, context: context)
             cell.endRequest(record, runNs: context.runNs)
-            guard record != nil else { break }
+            guard let record else { break }
             requestIndex += 1
+            // Out of descriptors or ports: retrying at once only fails again (and starves the rest), so back off.
+            if record.errorClass == .resource {
+                backoffNs = min(max(backoffNs * 2, resourceBackoffNs.lowerBound), resourceBackoffNs.upperBound)
+                try? await context.clock.sleep(untilNs: context.clock.nowNs &+ backoffNs)
+            } else {
+                backoffNs = 0
+            }
         }
     }
 

@@ -50,11 +50,18 @@ struct RunCommand: AsyncParsableCommand {
         let outputs: RunOutputs
         do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
 
+        // Every stream holds a descriptor (two with the built-in server): raise the limit, and say so now if it is short.
+        let perConnection = embedded == nil ? 1 : 2
+        let fileLimit = OpenFileLimit.raise()
+        if let line = OpenFileLimit.shortfall(users: scenario.peakConcurrency.saturatingMultiply(perConnection), limit: fileLimit) {
+            FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
+        }
+        let connections = min(max(scenario.peakConcurrency, 8), OpenFileLimit.connectionBudget(limit: fileLimit, perConnection: perConnection) ?? .max)
         let client = StreamingClient(config: ClientConfig(
             baseURL: scenario.target, api: scenario.api, model: scenario.model,
             apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv],
             extraBody: scenario.extraBody, requestTimeout: .seconds(scenario.requestTimeoutSeconds),
-            maxConnections: max(scenario.peakConcurrency, 8)))
+            maxConnections: connections))
         let coordinator = RunCoordinator(scenario: scenario, logger: logger,
                                          onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
         await coordinator.add(LocalWorkerLink(executor: client))

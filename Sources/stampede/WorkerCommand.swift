@@ -47,7 +47,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let client = StreamingClient(config: ClientConfig(
                 baseURL: scenario.target, api: scenario.api, model: scenario.model,
                 apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv], extraBody: scenario.extraBody,
-                requestTimeout: .seconds(scenario.requestTimeoutSeconds), maxConnections: max(scenario.peakConcurrency, 8)))
+                requestTimeout: .seconds(scenario.requestTimeoutSeconds), maxConnections: min(max(scenario.peakConcurrency, 8), OpenFileLimit.connectionBudget(limit: OpenFileLimit.raise()) ?? .max)))
             return (client, { try? await client.shutdown() })
         }
         let task = Task { try await agent.run() }
