@@ -200,6 +200,15 @@ struct StreamSession: Sendable {
 
     /// Marks the request failed at `now`, unless it already ended. The message (an in-band error can
     /// be as long as an event) is bounded, redacted, then cut to one line of `messageLimit` characters.
+    /// The transfer broke after the stream had completed (its end event came, then the chunked body
+    /// was cut off or the content length not reached): the server broke the response, so it counts as
+    /// a `stream_error` after all, not as a success with fewer tokens.
+    mutating func transferBroke(_ message: String, at now: Int64) {
+        guard state == .completed else { return }
+        state = .open
+        fail(.streamError, message, at: now)
+    }
+
     mutating func fail(_ errorClass: ErrorClass, _ message: String, at now: Int64) {
         guard state == .open else { return }
         state = .failed

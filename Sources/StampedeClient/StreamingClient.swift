@@ -157,9 +157,24 @@ public final class StreamingClient: Sendable {
             return session
         }
         if stoppedEarly, session.state == .completed {
-            await drain(iterator, grace: Self.drainGrace)
+            // The stream said it was done; the transfer must end well too. A chunked body cut off or a
+            // content length not reached means the server broke the response: a stream error after all.
+            if case .broke(let error) = await drain(iterator, grace: Self.drainGrace), !Task.isCancelled {
+                session.transferBroke("the response was cut after its end event: \(ErrorClassifier.describe(error))",
+                                      at: Self.nanoseconds(clock.now, since: epoch))
+            }
         }
         return session
+    }
+
+    /// How the rest of a response ended after its stream was done.
+    enum DrainOutcome: Sendable {
+        /// The body ended as HTTP says it should.
+        case ended
+        /// The body broke: cut short, or not HTTP.
+        case broke(any Error)
+        /// Still open after the grace, or cancelled: left to the pool to close.
+        case abandoned
     }
 
     /// Records a transport failure; a timeout (AsyncHTTPClient's own deadline, which `execute` also
@@ -176,18 +191,24 @@ public final class StreamingClient: Sendable {
     /// Reads what is left of a response for at most `grace`, so that a finished response returns its
     /// connection to the pool instead of being cancelled. The iterator moves into a task of its own
     /// (cancelled by an event-loop timer after `grace`, or with the caller).
-    private func drain(_ iterator: sending HTTPClientResponse.Body.AsyncIterator, grace: Duration) async {
-        let drainer = Task {
+    private func drain(_ iterator: sending HTTPClientResponse.Body.AsyncIterator, grace: Duration) async -> DrainOutcome {
+        let drainer = Task { () -> DrainOutcome in
             var rest = iterator
-            while let _ = try? await rest.next() {}
+            do {
+                while try await rest.next() != nil {}
+                return .ended
+            } catch {
+                return Task.isCancelled ? .abandoned : .broke(error)
+            }
         }
         let timer = http.eventLoopGroup.any().scheduleTask(in: .nanoseconds(grace.nanoseconds)) { drainer.cancel() }
-        await withTaskCancellationHandler {
+        let outcome = await withTaskCancellationHandler {
             await drainer.value
         } onCancel: {
             drainer.cancel()
         }
         timer.cancel()
+        return outcome
     }
 
     static func nanoseconds(_ instant: ContinuousClock.Instant, since epoch: ContinuousClock.Instant) -> Int64 {
