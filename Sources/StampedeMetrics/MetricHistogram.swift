@@ -31,6 +31,10 @@ public struct MetricHistogram: Sendable, Equatable {
     /// Values that were above `highestTrackable` and recorded as it.
     public private(set) var clamped: UInt64 = 0
     public private(set) var count: UInt64 = 0
+    /// The exact smallest and largest values recorded (after clamping), kept beside the buckets,
+    /// which hold them only to within 0.1%: reported min and max are the true extremes.
+    public private(set) var exactMin: UInt64?
+    public private(set) var exactMax: UInt64?
 
     public init() {}
 
@@ -47,7 +51,8 @@ public struct MetricHistogram: Sendable, Equatable {
             value = Self.highestTrackable
             clamped = clamped &+| count
         }
-        recordBucket(Self.template.highestEquivalentForValue(value), count: count)
+        guard recordBucket(Self.template.highestEquivalentForValue(value), count: count) else { return }
+        noteExtremes(min: value, max: value)
     }
 
     /// Records a duration in nanoseconds as whole microseconds (rounded to nearest; negatives as 0).
@@ -72,10 +77,17 @@ public struct MetricHistogram: Sendable, Equatable {
     /// this count nor the HDR library's own counts can overflow, whatever a peer sends.
     public static let maxCount: UInt64 = 1 << 62
 
-    /// `value` must already be a bucket's highest equivalent value.
-    private mutating func recordBucket(_ value: UInt64, count: UInt64) {
+    private mutating func noteExtremes(min: UInt64?, max: UInt64?) {
+        if let min { exactMin = Swift.min(exactMin ?? min, min) }
+        if let max { exactMax = Swift.max(exactMax ?? max, max) }
+    }
+
+    /// `value` must already be a bucket's highest equivalent value. False when nothing was recorded
+    /// (the histogram is full).
+    @discardableResult
+    private mutating func recordBucket(_ value: UInt64, count: UInt64) -> Bool {
         let count = Swift.min(count, Self.maxCount - self.count)
-        guard count > 0 else { return }
+        guard count > 0 else { return false }
         self.count += count
         switch storage {
         case .sparse(var buckets):
@@ -91,6 +103,7 @@ public struct MetricHistogram: Sendable, Equatable {
             _ = histogram.record(value, count: count)
             storage = .dense(histogram)
         }
+        return true
     }
 
     public mutating func add(_ other: MetricHistogram) {
@@ -102,6 +115,7 @@ public struct MetricHistogram: Sendable, Equatable {
             for bucket in histogram.recordedValues() { recordBucket(bucket.value, count: bucket.countAddedInThisIterationStep) }
         }
         clamped = Swift.min(clamped &+| other.clamped, count)
+        noteExtremes(min: other.exactMin, max: other.exactMax)
     }
 
     public mutating func reset() { self = MetricHistogram() }
@@ -121,18 +135,21 @@ public struct MetricHistogram: Sendable, Equatable {
     }
 
     public func value(atPercentile percentile: Double) -> UInt64 { dense.valueAtPercentile(percentile) }
-    public var min: UInt64 { isEmpty ? 0 : dense.min }
-    public var max: UInt64 { isEmpty ? 0 : dense.max }
-    public var mean: Double { isEmpty ? 0 : dense.mean }
+    public var min: UInt64 { isEmpty ? 0 : exactMin ?? dense.min }
+    public var max: UInt64 { isEmpty ? 0 : exactMax ?? dense.max }
+    /// From the buckets (within 0.1%), kept within the exact extremes.
+    public var mean: Double { isEmpty ? 0 : Swift.min(Swift.max(dense.mean, Double(min)), Double(max)) }
     public var stddev: Double { isEmpty ? 0 : dense.stdDeviation }
 
     /// P50/P90/P95/P99 with mean, min, max and stddev, in the histogram's unit.
     public var stats: DistributionStats {
         guard !isEmpty else { return DistributionStats() }
         let h = dense
+        let low = Double(exactMin ?? h.min)
+        let high = Double(exactMax ?? h.max)
         return DistributionStats(count: count, p50: Double(h.valueAtPercentile(50)), p90: Double(h.valueAtPercentile(90)),
                                  p95: Double(h.valueAtPercentile(95)), p99: Double(h.valueAtPercentile(99)),
-                                 mean: h.mean, min: Double(h.min), max: Double(h.max), stddev: h.stdDeviation)
+                                 mean: Swift.min(Swift.max(h.mean, low), high), min: low, max: high, stddev: h.stdDeviation)
     }
 
     // MARK: Sparse form
@@ -155,7 +172,7 @@ public struct MetricHistogram: Sendable, Equatable {
                 counts.append(bucket.countAddedInThisIterationStep)
             }
         }
-        return SparseHistogram(values: values, counts: counts, clamped: clamped)
+        return SparseHistogram(values: values, counts: counts, clamped: clamped, min: exactMin, max: exactMax)
     }
 
     public init(_ sparse: SparseHistogram) throws(SparseHistogram.DecodeError) {
@@ -170,6 +187,10 @@ public struct MetricHistogram: Sendable, Equatable {
             recordBucket(Self.template.highestEquivalentForValue(value), count: n)
         }
         clamped = Swift.min(clamped &+| sparse.clamped, count)
+        // A peer that does not send the extremes: its buckets' bounds stand in for them.
+        let occupied = zip(sparse.values, sparse.counts).filter { $0.1 > 0 }.map(\.0)
+        noteExtremes(min: sparse.min ?? occupied.first.map { Self.template.lowestEquivalentForValue($0) },
+                     max: sparse.max ?? occupied.last.map { Self.template.highestEquivalentForValue($0) })
     }
 }
 

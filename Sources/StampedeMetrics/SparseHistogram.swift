@@ -1,16 +1,22 @@
 import StampedeCore
 
 /// The wire form of a `MetricHistogram` delta: only non-empty buckets, as parallel arrays of
-/// bucket values (ascending) and counts. JSON: `{"v":[…],"c":[…]}` plus `"x"` for clamped values.
+/// bucket values (ascending) and counts. JSON: `{"v":[…],"c":[…]}` plus `"x"` for clamped values and
+/// `"lo"`/`"hi"` for the exact smallest and largest values recorded (buckets only hold them to 0.1%).
 public struct SparseHistogram: Codable, Sendable, Equatable {
     public var values: [UInt64]
     public var counts: [UInt64]
     public var clamped: UInt64
+    /// The exact extremes (nil from a peer that does not send them: the buckets' bounds are used).
+    public var min: UInt64?
+    public var max: UInt64?
 
-    public init(values: [UInt64] = [], counts: [UInt64] = [], clamped: UInt64 = 0) {
+    public init(values: [UInt64] = [], counts: [UInt64] = [], clamped: UInt64 = 0, min: UInt64? = nil, max: UInt64? = nil) {
         self.values = values
         self.counts = counts
         self.clamped = clamped
+        self.min = min
+        self.max = max
     }
 
     public var isEmpty: Bool { values.isEmpty }
@@ -20,6 +26,8 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
         case values = "v"
         case counts = "c"
         case clamped = "x"
+        case min = "lo"
+        case max = "hi"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,6 +35,8 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
         values = try container.decodeIfPresent([UInt64].self, forKey: .values) ?? []
         counts = try container.decodeIfPresent([UInt64].self, forKey: .counts) ?? []
         clamped = try container.decodeIfPresent(UInt64.self, forKey: .clamped) ?? 0
+        min = try container.decodeIfPresent(UInt64.self, forKey: .min)
+        max = try container.decodeIfPresent(UInt64.self, forKey: .max)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -34,6 +44,8 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
         try container.encode(values, forKey: .values)
         try container.encode(counts, forKey: .counts)
         if clamped > 0 { try container.encode(clamped, forKey: .clamped) }
+        try container.encodeIfPresent(min, forKey: .min)
+        try container.encodeIfPresent(max, forKey: .max)
     }
 
     public enum DecodeError: Error, Equatable, CustomStringConvertible {
@@ -42,6 +54,7 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
         case notAscending
         case tooManyBuckets(Int)
         case countOutOfRange
+        case extremesOutsideBuckets
 
         public var description: String {
             switch self {
@@ -50,6 +63,7 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
             case .notAscending: "histogram values are not strictly ascending"
             case .tooManyBuckets(let n): "histogram has \(n) buckets, more than the \(SparseHistogram.maxBuckets) a histogram can have"
             case .countOutOfRange: "histogram counts (or clamped) above \(SparseHistogram.maxTotalCount) in one delta"
+            case .extremesOutsideBuckets: "histogram min/max (lo/hi) do not lie in its lowest and highest buckets"
             }
         }
     }
@@ -74,6 +88,20 @@ public struct SparseHistogram: Codable, Sendable, Equatable {
             guard value <= MetricHistogram.highestTrackable else { throw .valueOutOfRange(value) }
             if let previous, value <= previous { throw .notAscending }
             previous = value
+        }
+        // The extremes must be values of the lowest and highest non-empty buckets (or absent, both or each).
+        let occupied = zip(values, counts).filter { $0.1 > 0 }.map(\.0)
+        if let min {
+            guard let lowest = occupied.first, min <= MetricHistogram.highestTrackable,
+                  MetricHistogram.template.highestEquivalentForValue(min) == MetricHistogram.template.highestEquivalentForValue(lowest) else {
+                throw .extremesOutsideBuckets
+            }
+        }
+        if let max {
+            guard let highest = occupied.last, max <= MetricHistogram.highestTrackable,
+                  MetricHistogram.template.highestEquivalentForValue(max) == MetricHistogram.template.highestEquivalentForValue(highest) else {
+                throw .extremesOutsideBuckets
+            }
         }
     }
 }
