@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "StampedeWorkload", dependencies: ["StampedeCore"], resources: [.copy("Resources/sonnets.txt")]),
         // Worker side (users -> records -> interval deltas) and aggregator side (merge -> results).
         .target(name: "StampedeEngine", dependencies: [
-            "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeWorkload",
+            "StampedeCore", "StampedeMetrics", "StampedeWorkload",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Console table, live line, JSON, LLMPerf files, per-request JSONL.

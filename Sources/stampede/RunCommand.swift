@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StampedeClient
 import StampedeCore
 import StampedeEngine
 import StampedeMock
@@ -50,14 +49,10 @@ struct RunCommand: AsyncParsableCommand {
         let outputs: RunOutputs
         do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
 
-        let client = StreamingClient(config: ClientConfig(
-            baseURL: scenario.target, api: scenario.api, model: scenario.model,
-            apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv],
-            extraBody: scenario.extraBody, requestTimeout: .seconds(scenario.requestTimeoutSeconds),
-            maxConnections: max(scenario.peakConcurrency, 8)))
+        let executor = ClientExecutor(scenario: scenario)
         let coordinator = RunCoordinator(scenario: scenario, logger: logger,
                                          onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
-        await coordinator.add(LocalWorkerLink(executor: client))
+        await coordinator.add(LocalWorkerLink(executor: executor))
         let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         let result = await coordinator.decorate(await coordinator.run())
         trap.cancel()
@@ -65,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         do { try outputs.finish(result) } catch { finishError = error }
         // The report is out; a connection attempt still pending does not hold the exit past a second
         // (the pending shutdown keeps the client alive until the process exits).
-        await awaitAtMost(.seconds(1)) { try? await client.shutdown() }
+        await awaitAtMost(.seconds(1)) { await executor.shutdown() }
         await embedded?.stop()
         if let finishError { throw CLIError("\(finishError)") }
         if let interrupted = trap.exitCode { throw ExitCode(interrupted) }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StampedeClient
 import StampedeCluster
 import StampedeCore
 import StampedeEngine
@@ -44,11 +43,8 @@ struct WorkerCommand: AsyncParsableCommand {
         config.maxLineBytes = tokenOptions.maxLineBytes
         config.maxConnectAttempts = maxConnectAttempts
         let agent = WorkerAgent(config: config, logger: logger) { scenario in
-            let client = StreamingClient(config: ClientConfig(
-                baseURL: scenario.target, api: scenario.api, model: scenario.model,
-                apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv], extraBody: scenario.extraBody,
-                requestTimeout: .seconds(scenario.requestTimeoutSeconds), maxConnections: max(scenario.peakConcurrency, 8)))
-            return (client, { try? await client.shutdown() })
+            let executor = ClientExecutor(scenario: scenario)
+            return (executor, { await executor.shutdown() })
         }
         let task = Task { try await agent.run() }
         let trap = SignalTrap { task.cancel() }
