@@ -64,6 +64,7 @@ let package = Package(
             "StampedeCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Thin CLI: parses flags and wires the pieces together.
@@ -72,6 +73,7 @@ let package = Package(
             "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // libFuzzer targets (docs/fuzzing.md, scripts/fuzz.sh): the fuzz build adds -sanitize=fuzzer,address;

@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         let coordinator = RunCoordinator(scenario: scenario, logger: logger,
                                          onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
         await coordinator.add(LocalWorkerLink(executor: executor))
-        let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
+        let trap = await SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         let result = await coordinator.decorate(await coordinator.run())
         trap.cancel()
         var finishError: (any Error)?

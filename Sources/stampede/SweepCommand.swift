@@ -143,7 +143,7 @@ struct SweepCommand: AsyncParsableCommand {
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
 
         let control = SweepControl()
-        let trap = SignalTrap { control.interrupt() }
+        let trap = await SignalTrap { control.interrupt() }
         defer { trap.cancel() }
         let workers: StepWorkers
         do {

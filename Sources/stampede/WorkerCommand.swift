@@ -47,7 +47,7 @@ struct WorkerCommand: AsyncParsableCommand {
             return (executor, { await executor.shutdown() })
         }
         let task = Task { try await agent.run() }
-        let trap = SignalTrap { task.cancel() }
+        let trap = await SignalTrap { task.cancel() }
         defer { trap.cancel() }
         do { try await task.value } catch is CancellationError {
             return
