@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "StampedeWorkload", dependencies: ["StampedeCore"], resources: [.copy("Resources/sonnets.txt")]),
         // Worker side (users -> records -> interval deltas) and aggregator side (merge -> results).
         .target(name: "StampedeEngine", dependencies: [
-            "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeWorkload",
+            "StampedeCore", "StampedeMetrics", "StampedeWorkload",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Console table, live line, JSON, LLMPerf files, per-request JSONL.
@@ -67,6 +67,7 @@ let package = Package(
             "StampedeCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Thin CLI: parses flags and wires the pieces together.
@@ -75,6 +76,7 @@ let package = Package(
             "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // libFuzzer targets (docs/fuzzing.md, scripts/fuzz.sh): the fuzz build adds -sanitize=fuzzer,address;

@@ -33,19 +33,3 @@ public struct ClientConfig: Sendable {
         return base + api.path
     }
 }
-
-/// One request the workload wants sent.
-public struct PlannedRequest: Sendable, Equatable {
-    public var prompt: String
-    public var maxTokens: Int
-    public var inputTokensEstimate: Int
-    /// Set when the correctness check is on: `record.correct` tells whether the answer contains it.
-    public var expectedNumber: Int?
-
-    public init(prompt: String, maxTokens: Int, inputTokensEstimate: Int, expectedNumber: Int? = nil) {
-        self.prompt = prompt
-        self.maxTokens = maxTokens
-        self.inputTokensEstimate = inputTokensEstimate
-        self.expectedNumber = expectedNumber
-    }
-}

@@ -76,7 +76,9 @@ public struct Stage: Codable, Sendable, Equatable {
             guard pieces.count == 2, let kind = pieces[0].last, kind == "u" || kind == "r" else { throw fail }
             let number = String(pieces[0].dropLast())
             let duration: Duration
-            do { duration = try DurationParsing.parse(pieces[1]) } catch { throw fail }
+            do { duration = try DurationParsing.parse(pieces[1]) } catch {
+                throw ScenarioError(flag: "--stages", message: fail.message + " (the duration: \(error.reason))")
+            }
             if kind == "u" {
                 guard let users = Int(number) else { throw fail }
                 stages.append(Stage(users: users, durationSeconds: duration.seconds))

@@ -4,7 +4,8 @@
 /// Grammar (docs/metrics.md, "SLOs and goodput"): comma-separated clauses `metric op value`.
 /// - Latency clauses `<key>_<stat> <=|< <duration>`: `key` is a `LatencyMetric` key (`ttft`, `ttfat`,
 ///   `e2e`, `itl`, `llmperf_itl`, `chunk_gap`, `schedule_lag`), `stat` one of `p50 p90 p95 p99 mean max`.
-///   The duration needs a unit: `ns`, `us`/`µs`, `ms`, `s`, `m`/`min` (a bare number is rejected).
+///   The duration is written in the grammar of every duration flag (`DurationParsing`: `80ms`, `2s`,
+///   `1.5m`, `1h`, `1h30m`), except that it needs a unit (a bare number is rejected).
 /// - Rate clauses `error_rate`, `throttled_rate` (`<=`/`<`) and `goodput_rate` (`>=`/`>`): a percentage
 ///   (`1%`) or a fraction in [0, 1] (`0.01`).
 /// - Throughput clauses `requests_per_s`, `output_tokens_per_s`, `input_tokens_per_s`, `goodput_per_s`
@@ -275,10 +276,12 @@ public struct SLOClause: Sendable, Equatable {
         let threshold: Double
         switch metric {
         case .latency:
-            guard let seconds = Self.parseLatency(valueText) else {
-                throw fail("'\(valueText)' is not a latency; give a number with a unit: ns, us, ms, s or m (e.g. 80ms, 2s)")
+            let duration: Duration
+            do { duration = try DurationParsing.parse(valueText, bareNumber: .rejected) } catch {
+                throw fail("'\(valueText)' is not a latency: \(error.reason); give a number with a unit: \(DurationParsing.unitList) (e.g. 80ms, 2s)")
             }
-            threshold = seconds
+            // As measured values are (whole nanoseconds / 1e9), so a bound of 200ms is exactly the double nearest 0.2.
+            threshold = Double(duration.nanoseconds) / 1e9
         case .errorRate, .throttledRate, .goodputRate:
             guard let fraction = Self.parseRate(valueText) else {
                 throw fail("'\(valueText)' is not a rate; give a percentage (1%) or a fraction between 0 and 1 (0.01)")
@@ -291,21 +294,6 @@ public struct SLOClause: Sendable, Equatable {
             threshold = number
         }
         self.init(text: clause, metric: metric, op: op, threshold: threshold)
-    }
-
-    /// `80ms`, `2s`, `1.5m`, `500us` → seconds. A unit is required.
-    static func parseLatency(_ text: String) -> Double? {
-        // Sub-second units divide (so 200ms is exactly the double nearest 0.2, as 200_000_000 ns / 1e9 is).
-        let units: [(String, multiplier: Double, divisor: Double)] = [
-            ("ns", 1, 1e9), ("us", 1, 1e6), ("µs", 1, 1e6), ("ms", 1, 1e3), ("min", 60, 1), ("s", 1, 1), ("m", 60, 1),
-        ]
-        for (unit, multiplier, divisor) in units where text.hasSuffix(unit) {
-            let number = SLO.trim(text.dropLast(unit.count))
-            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let value = Double(number),
-                  value.isFinite, value >= 0 else { return nil }
-            return value * multiplier / divisor
-        }
-        return nil
     }
 
     /// `1%` → 0.01; `0.01` → 0.01; values outside [0, 1] (or [0 %, 100 %]) are rejected.

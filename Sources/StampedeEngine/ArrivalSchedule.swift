@@ -97,18 +97,9 @@ public struct ArrivalSchedule: Sendable {
     static func unitGap(_ process: ArrivalProcess, shape: Double, using rng: inout SeededGenerator) -> Double {
         switch process {
         case .constant: return 1
-        case .poisson: return -log(openUnit(&rng))
+        case .poisson: return -log(rng.nextOpenUnitDouble())
         case .gamma: return gamma(shape: shape, using: &rng) / shape
         }
-    }
-
-    /// Uniform in (0, 1].
-    static func openUnit(_ rng: inout SeededGenerator) -> Double {
-        (Double(rng.next() >> 11) + 1) * 0x1.0p-53
-    }
-
-    static func standardNormal(_ rng: inout SeededGenerator) -> Double {
-        (-2 * log(openUnit(&rng))).squareRoot() * cos(2 * Double.pi * rng.nextUnitDouble())
     }
 
     /// Gamma(shape, scale 1) by Marsaglia and Tsang (2000); shape < 1 by the boost
@@ -117,16 +108,16 @@ public struct ArrivalSchedule: Sendable {
     static func gamma(shape: Double, using rng: inout SeededGenerator) -> Double {
         if shape < 1 {
             let boosted = gamma(shape: shape + 1, using: &rng)
-            return boosted * pow(openUnit(&rng), 1 / shape)
+            return boosted * pow(rng.nextOpenUnitDouble(), 1 / shape)
         }
         let d = shape - 1.0 / 3.0
         let c = 1 / (9 * d).squareRoot()
         for _ in 0..<64 {
-            let x = standardNormal(&rng)
+            let x = rng.nextStandardNormal()
             let base = 1 + c * x
             guard base > 0 else { continue }
             let v = base * base * base
-            let u = openUnit(&rng)
+            let u = rng.nextOpenUnitDouble()
             if u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)) { return d * v }
         }
         return shape

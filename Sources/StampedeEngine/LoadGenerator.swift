@@ -1,14 +1,6 @@
-import StampedeClient
 import StampedeCore
 import StampedeMetrics
 import StampedeWorkload
-
-/// Sends one planned request and returns its record. `StreamingClient` is the real one; tests may fake it.
-public protocol RequestExecutor: Sendable {
-    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord
-}
-
-extension StreamingClient: RequestExecutor {}
 
 /// Where a worker's interval deltas go: the coordinator in-process, or the TCP connection to it.
 public protocol DeltaSink: Sendable {
@@ -206,9 +198,7 @@ public actor LoadGenerator {
 
     /// Sends one request; nil when the task was cancelled (the run is stopping: not counted).
     private static func execute(_ prompt: PlannedPrompt, scheduledNs: Int64, user: Int, stage: Int, context: Context) async -> RequestRecord? {
-        let planned = PlannedRequest(prompt: prompt.prompt, maxTokens: prompt.maxTokens,
-                                     inputTokensEstimate: prompt.inputTokensEstimate, expectedNumber: prompt.expectedNumber)
-        var record = await context.executor.execute(planned, scheduledNs: scheduledNs, epoch: context.epoch)
+        var record = await context.executor.execute(prompt, scheduledNs: scheduledNs, epoch: context.epoch)
         guard !Task.isCancelled else { return nil }
         record.user = user
         record.stage = stage

@@ -1,30 +1,59 @@
 import StampedeCore
 
-/// Which histograms a `MetricSet` holds, and in what unit.
-public enum HistogramKey: String, Codable, Sendable, CaseIterable {
-    case ttft, ttfat, e2e, itl
-    case llmperfItl = "llmperf_itl"
-    case chunkGap = "chunk_gap"
-    case scheduleLag = "schedule_lag"
+/// Which histograms a `MetricSet` holds, and in what unit: one per `LatencyMetric` (in µs), then the
+/// per-request token counts, output rate and cost. The latency keys are the `LatencyMetric`s themselves,
+/// so a latency metric added in StampedeCore gets its histogram, its wire name and its summary here.
+public enum HistogramKey: Hashable, Sendable, CaseIterable, RawRepresentable {
+    /// A latency, in microseconds; its name is the metric's (`ttft`, `e2e`, `llmperf_itl` …).
+    case latency(LatencyMetric)
     /// Input tokens per succeeded request (server count when given).
-    case inputTokens = "input_tokens"
+    case inputTokens
     /// Output tokens per succeeded request.
-    case outputTokens = "output_tokens"
+    case outputTokens
     /// Output tokens/s per request, in milli-tokens per second.
-    case outputTokensPerSecond = "output_tps"
+    case outputTokensPerSecond
     /// Cost per request under per-token prices, in nano-USD (so a request of a few micro-dollars
     /// keeps three significant digits; up to $3.60 a request before clamping).
-    case costPerRequest = "cost_per_request"
+    case costPerRequest
 
-    public var latency: LatencyMetric? { LatencyMetric(rawValue: rawValue) }
+    /// Every key: the latencies in `LatencyMetric` order, then the others.
+    public static let allCases: [HistogramKey] =
+        LatencyMetric.allCases.map(HistogramKey.latency) + [.inputTokens, .outputTokens, .outputTokensPerSecond, .costPerRequest]
+
+    /// The name on the wire (`WireMetricSet`) and in reports.
+    public var rawValue: String {
+        switch self {
+        case .latency(let metric): metric.rawValue
+        case .inputTokens: "input_tokens"
+        case .outputTokens: "output_tokens"
+        case .outputTokensPerSecond: "output_tps"
+        case .costPerRequest: "cost_per_request"
+        }
+    }
+
+    public init?(rawValue: String) {
+        if let metric = LatencyMetric(rawValue: rawValue) {
+            self = .latency(metric)
+            return
+        }
+        guard let key = Self.others.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = key
+    }
+
+    private static let others: [HistogramKey] = [.inputTokens, .outputTokens, .outputTokensPerSecond, .costPerRequest]
+
+    public var latency: LatencyMetric? {
+        if case .latency(let metric) = self { return metric }
+        return nil
+    }
 
     /// The factor that turns a recorded value into its display unit (seconds for latencies).
     public var toDisplayUnit: Double {
         switch self {
+        case .latency: 1e-6
         case .inputTokens, .outputTokens: 1
         case .outputTokensPerSecond: 1e-3
         case .costPerRequest: 1e-9
-        default: 1e-6
         }
     }
 }
@@ -38,6 +67,11 @@ public struct MetricSet: Sendable, Equatable {
 
     public subscript(key: HistogramKey) -> MetricHistogram {
         histograms[key] ?? MetricHistogram()
+    }
+
+    /// The histogram of a latency metric.
+    public subscript(metric: LatencyMetric) -> MetricHistogram {
+        self[.latency(metric)]
     }
 
     public var isEmpty: Bool { counters.finished == 0 && histograms.values.allSatisfy(\.isEmpty) }
@@ -54,7 +88,7 @@ public struct MetricSet: Sendable, Equatable {
         if let v = RequestMetrics.llmperfItl(r) { record(.llmperfItl, nanoseconds: v) }
         let gaps = RequestMetrics.chunkGaps(r)
         if !gaps.isEmpty {
-            histograms[.chunkGap, default: MetricHistogram()].recordGaps(gaps)
+            histograms[.latency(.chunkGap), default: MetricHistogram()].recordGaps(gaps)
         }
         histograms[.inputTokens, default: MetricHistogram()].record(UInt64(max(0, r.inputTokens)))
         histograms[.outputTokens, default: MetricHistogram()].record(UInt64(max(0, r.outputTokens)))
@@ -66,8 +100,8 @@ public struct MetricSet: Sendable, Equatable {
         }
     }
 
-    private mutating func record(_ key: HistogramKey, nanoseconds: Int64) {
-        histograms[key, default: MetricHistogram()].recordNanoseconds(nanoseconds)
+    private mutating func record(_ metric: LatencyMetric, nanoseconds: Int64) {
+        histograms[.latency(metric), default: MetricHistogram()].recordNanoseconds(nanoseconds)
     }
 
     public mutating func add(_ other: MetricSet) {

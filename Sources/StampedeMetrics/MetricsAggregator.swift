@@ -134,7 +134,7 @@ public struct MetricsAggregator: Sendable {
 
     static func point(index: Int, intervalNs: Int64, _ set: MetricSet, users: Int, inFlight: Int) -> IntervalPoint {
         var latency: [String: Double] = [:]
-        for key in [HistogramKey.ttft, .itl, .e2e] {
+        for key in [LatencyMetric.ttft, .itl, .e2e].map(HistogramKey.latency) {
             let histogram = set[key]
             guard !histogram.isEmpty else { continue }
             for p in [50.0, 90, 99] {

@@ -70,8 +70,8 @@ public struct StatsSummary: Codable, Sendable, Equatable {
         correctnessPassRate = c.correctnessChecked > 0 ? Double(c.correctnessPassed) / Double(c.correctnessChecked) : nil
         var latency: [String: DistributionStats] = [:]
         for metric in LatencyMetric.allCases {
-            guard let key = HistogramKey(rawValue: metric.rawValue) else { continue }
-            latency[metric.rawValue] = set[key].stats.scaled(by: key.toDisplayUnit)
+            let key = HistogramKey.latency(metric)
+            latency[key.rawValue] = set[key].stats.scaled(by: key.toDisplayUnit)
         }
         self.latency = latency
         inputTokens = set[.inputTokens].stats

@@ -1,3 +1,5 @@
+import StampedeCore
+
 /// The continuous-batching step loop behind `.engine` timing (see `EngineProfile`).
 ///
 /// Each submitted sequence gets an `AsyncStream` that receives one element per generated token. The loop
@@ -98,7 +100,7 @@ actor BatchEngine {
             }
             let batch = running.count
             var stepMs = prefillMs + profile.decodeMsPerStep * (1 + profile.batchSlowdown * Double(batch - 1))
-            if jitterMs > 0 { stepMs += rng.nextUnit() * jitterMs }
+            if jitterMs > 0 { stepMs += rng.nextUnitDouble() * jitterMs }
             let deadline = stepStart.advanced(by: .nanoseconds(Int64(stepMs * 1e6)))
             // The loop is an unstructured task that nobody cancels; sleep cannot fail here.
             try? await Task.sleep(until: deadline, clock: clock)

@@ -1,16 +1,9 @@
-import Dispatch
 import Foundation
 import Hummingbird
 import Logging
-// ServiceLifecycle comes with Hummingbird; the lead is asked to declare it in Package.swift.
 import ServiceLifecycle
 import StampedeCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import UnixSignals
 
 /// A mock server running in the background (see `MockServer.start`).
 public final class RunningMock: Sendable {
@@ -103,18 +96,7 @@ public enum MockServer {
     public static func serve(config: MockConfig, host: String, port: Int, logger: Logger,
                              onListening: @Sendable @escaping (Int) -> Void) async throws {
         let (stopRequests, stopRequested) = AsyncStream.makeStream(of: Void.self)
-        let signalSources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stopRequested.yield() }
-            source.resume()
-            return source
-        }
-        defer {
-            for source in signalSources { source.cancel() }
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
-        }
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
 
         let running = try await start(config: config, host: host, port: port, logger: logger)
         onListening(running.port)
@@ -122,6 +104,7 @@ public enum MockServer {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await running.waitUntilStopped() }
                 group.addTask { for await _ in stopRequests { return } }
+                group.addTask { for await _ in signals { return } }
                 defer { group.cancelAll() }
                 do {
                     try await group.next()

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeCore
 
 /// What happens to a request, drawn when it is admitted.
 enum Fault: Sendable, Equatable {
@@ -42,7 +43,7 @@ actor MockState {
     /// Draws a valid request's fault and seed. Faults are cumulative bands of one uniform draw, so the
     /// rates add up (500 first, then 429, abort, stream error); deterministic given the seed and arrival order.
     func admit() -> Admission {
-        let draw = rng.nextUnit()
+        let draw = rng.nextUnitDouble()
         let seed = rng.next()
         var fault = Fault.none
         var bandEnd = 0.0

@@ -1,31 +1,6 @@
 import Foundation
 import StampedeCore
 
-/// SplitMix64: a small, fast, seedable generator (Steele, Lea and Flood, 2014).
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return Self.mix(state)
-    }
-
-    /// The SplitMix64 finaliser: a good 64-bit hash of `value`.
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A double in [0, 1).
-    mutating func nextUnit() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-}
-
 /// One generated token.
 struct Token: Sendable, Equatable {
     var text: String
@@ -62,7 +37,7 @@ struct TextPlan: Sendable, Equatable {
 
     /// The `index`-th answer token (0-based).
     func answerToken(_ index: Int) -> Token {
-        let hash = SplitMix64.mix(seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        let hash = SplitMix64.mix(seed &+ UInt64(index) &* SplitMix64.gamma)
         if index == 0, let expectedNumber {
             return Token(text: String(expectedNumber), id: 100 + expectedNumber % 1000, logprob: -0.01)
         }
@@ -74,7 +49,7 @@ struct TextPlan: Sendable, Equatable {
 
     /// The `index`-th reasoning token (chat dialect only).
     func reasoningToken(_ index: Int) -> Token {
-        let hash = SplitMix64.mix(~seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        let hash = SplitMix64.mix(~seed &+ UInt64(index) &* SplitMix64.gamma)
         let wordIndex = Int(hash % UInt64(Self.reasoningVocabulary.count))
         let word = Self.reasoningVocabulary[wordIndex]
         let text = index == 0 ? word.prefix(1).uppercased() + word.dropFirst() : " " + word

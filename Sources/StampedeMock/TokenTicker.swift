@@ -1,3 +1,5 @@
+import StampedeCore
+
 /// Paces one response's tokens: says which token indices are due, waiting until they are.
 ///
 /// `.fixed` timing: token k is due at `arrival + ttft + k·itl` (plus jitter per delay), against absolute
@@ -52,7 +54,7 @@ struct TokenTicker {
 
     private mutating func nextJitter() -> Duration {
         guard jitterMs > 0 else { return .zero }
-        return .nanoseconds(Int64(rng.nextUnit() * jitterMs * 1e6))
+        return .nanoseconds(Int64(rng.nextUnitDouble() * jitterMs * 1e6))
     }
 
     /// The next indices due, or nil once all `total` have been handed out. Throws `CancellationError`

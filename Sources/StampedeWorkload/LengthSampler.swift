@@ -13,18 +13,9 @@ public struct LengthSampler: Sendable {
     /// One length. With `stddev == 0` it is `mean` exactly (at least 1) and draws no randomness.
     public func draw(using generator: inout some RandomNumberGenerator) -> Int {
         guard spec.stddev > 0 else { return min(max(1, spec.mean), LengthSpec.maximumDrawn) }
-        let value = Double(spec.mean) + Double(spec.stddev) * Self.standardNormal(using: &generator)
+        let value = Double(spec.mean) + Double(spec.stddev) * generator.nextStandardNormal()
         // Clamp before converting: a huge spec must not trap in Int(_:), nor build a prompt of gigabytes.
         let bounded = min(max(value.rounded(), 1), Double(LengthSpec.maximumDrawn))
         return Int(bounded)
-    }
-
-    /// A standard normal variate by the Box–Muller transform (two uniforms per draw; the second
-    /// variate is discarded so that every draw consumes the same amount of randomness).
-    static func standardNormal(using generator: inout some RandomNumberGenerator) -> Double {
-        // u1 in (0, 1] keeps log finite; u2 in [0, 1).
-        let u1 = (Double(generator.next() >> 11) + 1) * 0x1.0p-53
-        let u2 = Double(generator.next() >> 11) * 0x1.0p-53
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }

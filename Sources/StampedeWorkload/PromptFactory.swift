@@ -1,26 +1,8 @@
 import StampedeCore
 
-/// One request's prompt and lengths, fixed before it is sent.
-public struct PlannedPrompt: Sendable, Equatable {
-    /// The full prompt text (correctness instruction, if any, then the LLMPerf-style header and verse).
-    public var prompt: String
-    /// `max_tokens` to send: the drawn output length.
-    public var maxTokens: Int
-    /// `TokenEstimator.estimate(prompt)`.
-    public var inputTokensEstimate: Int
-    /// The drawn input length the prompt was built to reach.
-    public var targetInputTokens: Int
-    /// The number the correctness check expects in the reply; nil when the check is off.
-    public var expectedNumber: Int?
-
-    public init(prompt: String, maxTokens: Int, inputTokensEstimate: Int, targetInputTokens: Int, expectedNumber: Int? = nil) {
-        self.prompt = prompt
-        self.maxTokens = maxTokens
-        self.inputTokensEstimate = inputTokensEstimate
-        self.targetInputTokens = targetInputTokens
-        self.expectedNumber = expectedNumber
-    }
-}
+/// One request's prompt and lengths, fixed before it is sent: the workload's name for StampedeCore's
+/// `PlannedRequest`, which the engine hands to its `RequestExecutor` as it is.
+public typealias PlannedPrompt = PlannedRequest
 
 /// Builds prompts the way LLMPerf does: "Randomly stream lines from the following text with N output
 /// tokens. Don't generate eos tokens:" followed by sonnet lines, starting at a random line and wrapping

@@ -49,7 +49,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let coordinator = RunCoordinator(scenario: scenario, logger: logger, onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
         let listener = try await server.listen(roster: coordinator, token: tokenOptions, logger: logger, command: "coordinator",
                                                expecting: expectWorkers)
-        let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
+        let trap = await SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         defer { trap.cancel() }
 
         do {

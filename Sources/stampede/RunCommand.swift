@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StampedeClient
 import StampedeCore
 import StampedeEngine
 import StampedeMock
@@ -57,22 +56,18 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
         }
         let connections = min(max(scenario.peakConcurrency, 8), OpenFileLimit.connectionBudget(limit: fileLimit, perConnection: perConnection) ?? .max)
-        let client = StreamingClient(config: ClientConfig(
-            baseURL: scenario.target, api: scenario.api, model: scenario.model,
-            apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv],
-            extraBody: scenario.extraBody, requestTimeout: .seconds(scenario.requestTimeoutSeconds),
-            maxConnections: connections))
+        let executor = ClientExecutor(scenario: scenario, maxConnections: connections)
         let coordinator = RunCoordinator(scenario: scenario, logger: logger,
                                          onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
-        await coordinator.add(LocalWorkerLink(executor: client))
-        let trap = SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
+        await coordinator.add(LocalWorkerLink(executor: executor))
+        let trap = await SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
         let result = await coordinator.decorate(await coordinator.run())
         trap.cancel()
         var finishError: (any Error)?
         do { try outputs.finish(result) } catch { finishError = error }
         // The report is out; a connection attempt still pending does not hold the exit past a second
         // (the pending shutdown keeps the client alive until the process exits).
-        await awaitAtMost(.seconds(1)) { try? await client.shutdown() }
+        await awaitAtMost(.seconds(1)) { await executor.shutdown() }
         await embedded?.stop()
         if let finishError { throw CLIError("\(finishError)") }
         if let interrupted = trap.exitCode { throw ExitCode(interrupted) }

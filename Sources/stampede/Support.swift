@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import UnixSignals
 
 /// A one-line error for the user; ArgumentParser prints it as "Error: …" and exits non-zero.
 struct CLIError: Error, CustomStringConvertible {
@@ -14,34 +15,37 @@ enum LogSetup {
     static func bootstrap() { _ = once }
 }
 
-/// Calls `handler` on SIGINT and SIGTERM; a second signal exits at once (130 or 143).
+/// Calls `handler` on the first SIGINT or SIGTERM; a second signal exits at once (130 or 143).
 ///
 /// A command that stops early on a signal still writes its partial report, then exits with
 /// `exitCode`: 130 after SIGINT, 143 after SIGTERM (128 + the signal's number, as shells report a
 /// process killed by it), so that `timeout 60 stampede run …` in CI is not mistaken for a pass.
-final class SignalTrap {
-    private let sources: [any DispatchSourceSignal]
-    private let state = SignalState()
+/// The signals come from swift-service-lifecycle's `UnixSignalsSequence` (the mechanism its
+/// `ServiceGroup` uses); a `ServiceGroup` itself does not fit here, as it neither tells which signal
+/// came nor lets a second one abort.
+final class SignalTrap: Sendable {
+    private let state: SignalState
+    private let watcher: Task<Void, Never>
 
-    init(_ handler: @escaping @Sendable () -> Void) {
-        let state = self.state
-        sources = [SIGINT, SIGTERM].map { signo in
-            signal(signo, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
-            source.setEventHandler {
-                if state.record(signo) > 1 { exit(128 + signo) }
+    /// Returns once the signals are trapped: one sent after this returns is not missed.
+    init(_ handler: @escaping @Sendable () -> Void) async {
+        let state = SignalState()
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        self.state = state
+        watcher = Task {
+            for await signal in signals {
+                if state.record(signal.rawValue) > 1 { exit(128 + signal.rawValue) }
                 FileHandle.standardError.write(Data("\nstopping (again to abort)…\n".utf8))
                 handler()
             }
-            source.resume()
-            return source
         }
     }
 
     /// 130 after SIGINT, 143 after SIGTERM (the first signal received); nil when none came.
     var exitCode: Int32? { state.first.map { 128 + $0 } }
 
-    func cancel() { sources.forEach { $0.cancel() } }
+    /// Stops trapping (the sequence ends when its task is cancelled, which releases its signal sources).
+    func cancel() { watcher.cancel() }
 }
 
 import Synchronization

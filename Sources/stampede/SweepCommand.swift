@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import StampedeClient
 import StampedeCluster
 import StampedeCore
 import StampedeEngine
@@ -144,7 +143,7 @@ struct SweepCommand: AsyncParsableCommand {
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
 
         let control = SweepControl()
-        let trap = SignalTrap { control.interrupt() }
+        let trap = await SignalTrap { control.interrupt() }
         defer { trap.cancel() }
         let workers: StepWorkers
         do {
@@ -207,15 +206,12 @@ final class SweepControl: Sendable {
 
 /// Where a sweep's steps run: one in-process worker, or the workers connected to a listening server.
 enum StepWorkers: Sendable {
-    case inProcess(StreamingClient)
+    case inProcess(ClientExecutor)
     case remote(CoordinatorServer, WorkerPool)
 
     static func local(scenario: Scenario, settings: SweepSettings, maxConcurrency: Int?) -> StepWorkers {
-        .inProcess(StreamingClient(config: ClientConfig(
-            baseURL: scenario.target, api: scenario.api, model: scenario.model,
-            apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv], extraBody: scenario.extraBody,
-            requestTimeout: .seconds(scenario.requestTimeoutSeconds),
-            maxConnections: settings.axis == .users ? min(settings.maxUsers, 4096) : maxConcurrency ?? 1024)))
+        .inProcess(ClientExecutor(scenario: scenario,
+                                  maxConnections: settings.axis == .users ? min(settings.maxUsers, 4096) : maxConcurrency ?? 1024))
     }
 
     /// Listens for workers (as `stampede coordinator` does) and waits for `expect` of them.
@@ -229,8 +225,8 @@ enum StepWorkers: Sendable {
     /// Runs one step on these workers.
     func run(_ coordinator: RunCoordinator, control: SweepControl) async -> RunResult {
         switch self {
-        case .inProcess(let client):
-            await coordinator.add(LocalWorkerLink(executor: client))
+        case .inProcess(let executor):
+            await coordinator.add(LocalWorkerLink(executor: executor))
             return await coordinator.run()
         case .remote(_, let pool):
             await pool.attach(coordinator)
@@ -245,7 +241,7 @@ enum StepWorkers: Sendable {
 
     func shutdown(quitWorkers: Bool) async {
         switch self {
-        case .inProcess(let client): try? await client.shutdown()
+        case .inProcess(let executor): await executor.shutdown()
         case .remote(let listener, _): await listener.shutdown(quitWorkers: quitWorkers)
         }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StampedeClient
 import StampedeCluster
 import StampedeCore
 import StampedeEngine
@@ -44,14 +43,12 @@ struct WorkerCommand: AsyncParsableCommand {
         config.maxLineBytes = tokenOptions.maxLineBytes
         config.maxConnectAttempts = maxConnectAttempts
         let agent = WorkerAgent(config: config, logger: logger) { scenario in
-            let client = StreamingClient(config: ClientConfig(
-                baseURL: scenario.target, api: scenario.api, model: scenario.model,
-                apiKey: ProcessInfo.processInfo.environment[scenario.apiKeyEnv], extraBody: scenario.extraBody,
-                requestTimeout: .seconds(scenario.requestTimeoutSeconds), maxConnections: min(max(scenario.peakConcurrency, 8), OpenFileLimit.connectionBudget(limit: OpenFileLimit.raise()) ?? .max)))
-            return (client, { try? await client.shutdown() })
+            let connections = min(max(scenario.peakConcurrency, 8), OpenFileLimit.connectionBudget(limit: OpenFileLimit.raise()) ?? .max)
+            let executor = ClientExecutor(scenario: scenario, maxConnections: connections)
+            return (executor, { await executor.shutdown() })
         }
         let task = Task { try await agent.run() }
-        let trap = SignalTrap { task.cancel() }
+        let trap = await SignalTrap { task.cancel() }
         defer { trap.cancel() }
         do { try await task.value } catch is CancellationError {
             return

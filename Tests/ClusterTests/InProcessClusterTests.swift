@@ -53,7 +53,7 @@ extension ClusterSuite {
 
             // Exact merging: percentiles of the merged worker histograms equal those of ONE histogram of every request.
             let metrics: [(HistogramKey, LatencyMetric, (RequestRecord) -> Int64?)] = [
-                (.ttft, .ttft, RequestMetrics.ttft), (.e2e, .e2e, RequestMetrics.e2e), (.itl, .itl, RequestMetrics.itl),
+                (.latency(.ttft), .ttft, RequestMetrics.ttft), (.latency(.e2e), .e2e, RequestMetrics.e2e), (.latency(.itl), .itl, RequestMetrics.itl),
             ]
             for (key, metric, value) in metrics {
                 var single = MetricHistogram()

@@ -42,6 +42,7 @@ struct SLOTests {
 
     static let units: [(String, Double)] = [
         ("250us", 250e-6), ("250µs", 250e-6), ("80ms", 0.08), ("1.5s", 1.5), ("2m", 120), ("2min", 120), ("500ns", 500e-9), ("0s", 0),
+        ("1h", 3600), ("1h30m", 5400), ("0.5h", 1800),
     ]
 
     @Test("latency units", arguments: units)
@@ -65,7 +66,7 @@ struct SLOTests {
         ("ttft_p91<=2s", "ttft_p91"),            // unknown quantile
         ("ttfb_p90<=2s", "ttfb_p90"),            // unknown metric
         ("ttft_p90<=2", "ttft_p90<=2"),          // latency without a unit
-        ("ttft_p90<=2h", "ttft_p90<=2h"),        // unit not accepted
+        ("ttft_p90<=2d", "unknown unit 'd'"),     // days are not a unit
         ("ttft_p90<=-2s", "ttft_p90<=-2s"),
         ("ttft_p90<=fast", "ttft_p90<=fast"),
         ("ttft_p90", "ttft_p90"),                // no comparison

@@ -120,8 +120,8 @@ func overflowStatsLine(worker: String, seq: UInt64) -> String {
     set.counters.finished = 123_456_789
     set.counters.succeeded = 123_456_788
     set.counters.failed = 1
-    set.histograms[.ttft] = MetricHistogram()
-    set.histograms[.ttft]!.record(5, count: 987_654_321)
+    set.histograms[.latency(.ttft)] = MetricHistogram()
+    set.histograms[.latency(.ttft)]!.record(5, count: 987_654_321)
     let delta = IntervalDelta(worker: worker, seq: seq, interval: 0, startNs: 0, endNs: 1_000_000_000, users: 0, inFlight: 0, stages: [0: set])
     let line = String(decoding: try! WireCodec.encode(.stats(delta)).readableBytesView.dropLast(), as: UTF8.self)
     return line.replacingOccurrences(of: "123456789", with: "9223372036854775807")
