@@ -75,6 +75,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var slo: SLO?
     /// Prices for the cost report.
     public var pricing: Pricing?
+    /// When a worker's load generator counts as saturated (nil: the documented defaults).
+    public var saturation: SaturationLimits?
 
     public init(target: String, api: APIDialect = .chat, model: String = "stampede-mock", apiKeyEnv: String = "OPENAI_API_KEY",
                 extraBody: JSONValue? = nil, requestTimeoutSeconds: Double = 600, users: Int = 1, spawnRate: Double = 1,
@@ -101,6 +103,7 @@ public struct Scenario: Codable, Sendable, Equatable {
 
     /// Checks values that flags and config files can get wrong. The error names the flag.
     public func validate() throws(ScenarioError) {
+        try saturation?.validate()
         let maxDuration = Limits.durationSeconds
         let days = Int(maxDuration / 86_400)
         guard (1...Limits.users).contains(users) else {
@@ -183,6 +186,29 @@ public enum TargetURL {
         guard !host.isEmpty else { throw error }
         if let port {
             guard let number = Int(port), (1...65535).contains(number) else { throw error }
+        }
+    }
+}
+
+/// Thresholds of the generator self-check (docs/metrics.md, "Generator self-check"), where a run
+/// sets its own; nil fields keep the defaults.
+public struct SaturationLimits: Codable, Sendable, Equatable {
+    /// CPU share of the allowance at or above which an interval is saturated (0 < x ≤ 1024).
+    public var cpuShare: Double?
+    /// p99 event-loop or schedule lag, ms, at or above which an interval is saturated (0 < x ≤ 3,600,000).
+    public var lagMs: Double?
+
+    public init(cpuShare: Double? = nil, lagMs: Double? = nil) {
+        self.cpuShare = cpuShare
+        self.lagMs = lagMs
+    }
+
+    public func validate() throws(ScenarioError) {
+        if let cpuShare, !(cpuShare > 0 && cpuShare <= 1024) {
+            throw ScenarioError(flag: "--saturation-cpu", message: "must be above 0 and at most 1024 (got \(cpuShare))")
+        }
+        if let lagMs, !(lagMs > 0 && lagMs <= 3_600_000) {
+            throw ScenarioError(flag: "--saturation-lag-ms", message: "must be above 0 and at most 3600000 (got \(lagMs))")
         }
     }
 }

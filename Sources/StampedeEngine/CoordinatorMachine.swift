@@ -84,7 +84,13 @@ public struct CoordinatorMachine: Sendable {
         self.intervalNs = max(1, intervalNs)
         self.arrivalHandoverNs = arrivalHandoverNs
         self.liveLagNs = liveLagNs
-        self.saturation = saturation
+        var policy = saturation
+        if let cpu = scenario.saturation?.cpuShare { policy.cpuShare = cpu }
+        if let lag = scenario.saturation?.lagMs {
+            policy.loopLagP99Us = UInt64((lag * 1000).rounded())
+            policy.scheduleLagP99Us = policy.loopLagP99Us
+        }
+        self.saturation = policy
         self.aggregator = MetricsAggregator(intervalNs: self.intervalNs)
     }
 

@@ -27,6 +27,12 @@ struct SLOCostOptions: ParsableArguments {
             help: ArgumentHelp("USD per million output tokens (per-token API pricing); reports cost per request.", valueName: "USD"))
     var priceOutputPerMTok: Double?
 
+    @Option(help: ArgumentHelp("Generator self-check: a worker using at least this share of its CPU allowance in an interval is saturated (default 0.9).", valueName: "fraction"))
+    var saturationCpu: Double?
+
+    @Option(help: ArgumentHelp("Generator self-check: an event-loop or schedule lag p99 of at least this many ms in an interval is saturated (default 10).", valueName: "ms"))
+    var saturationLagMs: Double?
+
     /// The parsed SLO, if `--slo` was given. Errors name `--slo`.
     func parsedSLO() throws(ScenarioError) -> SLO? {
         guard let slo else { return nil }
@@ -50,6 +56,10 @@ struct SLOCostOptions: ParsableArguments {
         do {
             scenario.slo = try parsedSLO()
             scenario.pricing = try pricing()
+            if saturationCpu != nil || saturationLagMs != nil {
+                scenario.saturation = SaturationLimits(cpuShare: saturationCpu, lagMs: saturationLagMs)
+                try scenario.saturation?.validate()
+            }
         } catch {
             throw ValidationError(error.description)
         }
