@@ -4,6 +4,7 @@ import StampedeCluster
 import StampedeCore
 import StampedeEngine
 import StampedeMock
+import StampedeTestSupport
 import Synchronization
 import Testing
 

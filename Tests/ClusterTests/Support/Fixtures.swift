@@ -96,15 +96,6 @@ enum Fixtures {
     ]
 }
 
-/// An executor for workers whose tests never start a run.
-struct InstantExecutor: RequestExecutor {
-    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
-        let now = epoch.duration(to: .now).nanoseconds
-        return RequestRecord(scheduledNs: scheduledNs, sendNs: now, firstTokenNs: now, tokenChunkNs: [now], endNs: now,
-                             outputTokens: 1, requestedOutputTokens: request.maxTokens, status: 200)
-    }
-}
-
 /// A JSON line with some fields changed: encodes `message`, applies `edit` to the object, re-serialises.
 func editedLine(_ message: ClusterMessage, _ edit: (inout [String: Any]) -> Void) throws -> String {
     let line = try WireCodec.encode(message)
