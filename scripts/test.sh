@@ -23,6 +23,7 @@ REAL_TIME=(
   'ClientTests\.ClientWireTests'                        # drain grace, read pacing and deadlines on the wire
   'EngineTests\.LoadGeneratorTests'                     # run time, spawn ramp and peak concurrency of real runs
   'EngineTests\.LoadModelSuite'                         # stages, open-loop schedules, sweeps (knees from latency)
+  'EngineTests\.IntervalAttributionTests/seriesEquals'  # a 2 s real run must finish > 100 requests
   'ClusterTests\.ClusterSuite/AuthTests'                # handshake timeout over TCP
   'ClusterTests\.ClusterSuite/HostilePeerTests'         # a live coordinator against scripted peers
   'ClusterTests\.ClusterSuite/InProcessClusterTests'    # coordinator and workers over TCP
