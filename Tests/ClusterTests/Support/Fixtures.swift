@@ -1,11 +1,10 @@
 import Foundation
-import StampedeClient
 import StampedeCluster
 import StampedeCore
 import StampedeEngine
 import StampedeMetrics
 
-/// Sample values for the codec tests and an executor for workers that never run load.
+/// Sample values for the codec tests.
 enum Fixtures {
     static let scenario = Scenario(
         target: "http://127.0.0.1:8000", api: .chat, model: "stampede-mock", apiKeyEnv: "OPENAI_API_KEY",
