@@ -1,11 +1,27 @@
 // swift-tools-version: 6.0
 // Stampede: a distributed load-test cluster for LLM inference endpoints.
 //
-// Layers depend one way (see docs/architecture.md):
-//   StampedeCore -> StampedeMetrics -> StampedeClient -> StampedeWorkload
-//   -> StampedeEngine (worker + aggregator) -> StampedeReport -> StampedeCluster -> stampede (CLI)
-// StampedeMock (the simulated LLM server) is a module of its own.
+// The modules form a tree, not a chain (docs/architecture.md). Each target's dependencies below
+// are exactly the modules its sources import; every module imports StampedeCore.
+//
+//   StampedeCore                      value types, no I/O
+//   ├─ StampedeMetrics                HDR histograms, exact merging
+//   ├─ StampedeClient                 HTTP streaming (AsyncHTTPClient)
+//   ├─ StampedeWorkload               prompts, length draws
+//   ├─ StampedeMock                   the simulated LLM server (Hummingbird)
+//   └─ StampedeEngine                 <- Metrics, Workload
+//      ├─ StampedeReport              <- Metrics
+//      └─ StampedeCluster             <- Metrics (SwiftNIO)
+//   stampede (CLI)                    <- Client, Engine, Report, Cluster, Mock
+//   FuzzSupport                       <- Metrics, Client, Engine, Report, Cluster
+//   StampedeTestSupport (tests only)  <- Client, Engine, Mock (tests also use swift-clocks' TestClock)
 import PackageDescription
+
+/// Settings every target compiles with.
+let swiftSettings: [SwiftSetting] = [
+    // `any P` spelled out wherever an existential is used, so that its cost is visible.
+    .enableUpcomingFeature("ExistentialAny"),
+]
 
 let package = Package(
     name: "stampede",
@@ -29,12 +45,12 @@ let package = Package(
     ],
     targets: [
         // Value types only: scenario, request records, metric definitions. No I/O.
-        .target(name: "StampedeCore"),
+        .target(name: "StampedeCore", swiftSettings: swiftSettings),
         // HDR histograms, interval snapshots, exact merging.
         .target(name: "StampedeMetrics", dependencies: [
             "StampedeCore",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ]),
+        ], swiftSettings: swiftSettings),
         // SSE parser and API dialects over AsyncHTTPClient.
         .target(name: "StampedeClient", dependencies: [
             "StampedeCore",
@@ -42,26 +58,27 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: swiftSettings),
         // Prompts, length distributions, arrival processes, correctness check.
-        .target(name: "StampedeWorkload", dependencies: ["StampedeCore"], resources: [.copy("Resources/sonnets.txt")]),
+        .target(name: "StampedeWorkload", dependencies: ["StampedeCore"], resources: [.copy("Resources/sonnets.txt")],
+                swiftSettings: swiftSettings),
         // Worker side (users -> records -> interval deltas) and aggregator side (merge -> results).
         .target(name: "StampedeEngine", dependencies: [
             "StampedeCore", "StampedeMetrics", "StampedeWorkload",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: swiftSettings),
         // Console table, live line, JSON, LLMPerf files, per-request JSONL.
-        .target(name: "StampedeReport", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeEngine"]),
+        .target(name: "StampedeReport", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeEngine"],
+                swiftSettings: swiftSettings),
         // Wire protocol, coordinator and remote worker over TCP.
         .target(name: "StampedeCluster", dependencies: [
-            "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport",
+            "StampedeCore", "StampedeMetrics", "StampedeEngine",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: swiftSettings),
         // The simulated LLM serving engine (`stampede mock`).
         .target(name: "StampedeMock", dependencies: [
             "StampedeCore",
@@ -69,16 +86,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: swiftSettings),
         // Thin CLI: parses flags and wires the pieces together.
         .executableTarget(name: "stampede", dependencies: [
-            "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeWorkload",
-            "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",
+            "StampedeCore", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
-        ]),
+        ], swiftSettings: swiftSettings),
         // libFuzzer targets (docs/fuzzing.md, scripts/fuzz.sh): the fuzz build adds -sanitize=fuzzer,address;
         // a plain build makes them replay inputs once. CFuzzDriver starts libFuzzer's driver when it is linked in.
         .target(name: "CFuzzDriver"),
@@ -86,23 +102,35 @@ let package = Package(
             "CFuzzDriver",
             "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeCluster",
             .product(name: "NIOCore", package: "swift-nio"),
-        ]),
-        .executableTarget(name: "FuzzWire", dependencies: ["FuzzSupport"]),
-        .executableTarget(name: "FuzzSSE", dependencies: ["FuzzSupport"]),
-        .testTarget(name: "CoreTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeWorkload"]),
-        .testTarget(name: "ClientTests", dependencies: ["StampedeCore", "StampedeClient", "StampedeMock"]),
-        .testTarget(name: "MockTests", dependencies: ["StampedeCore", "StampedeMock"]),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzWire", dependencies: ["FuzzSupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzSSE", dependencies: ["FuzzSupport"], swiftSettings: swiftSettings),
+        // One copy of each test helper: the mock scope, the `stampede` child processes, raw sockets,
+        // the raw HTTP client, the scripted server, the fake executor, waitUntil/withTimeout.
+        .target(name: "StampedeTestSupport", dependencies: [
+            "StampedeCore", "StampedeClient", "StampedeEngine", "StampedeMock",
+        ], path: "Tests/StampedeTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "CoreTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeWorkload"], swiftSettings: swiftSettings),
+        .testTarget(name: "ClientTests", dependencies: [
+            "StampedeCore", "StampedeClient", "StampedeMock", "StampedeTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "MockTests", dependencies: ["StampedeCore", "StampedeMock", "StampedeTestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "EngineTests", dependencies: [
-            "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeMock", "StampedeWorkload", "StampedeClient",
+            "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeMock",
+            "StampedeTestSupport",
             .product(name: "Clocks", package: "swift-clocks"),
-        ]),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "ClusterTests", dependencies: [
-            "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",
-            "StampedeClient",
+            "StampedeCore", "StampedeMetrics", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeCluster",
+            "StampedeMock", "StampedeTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "CLITests", dependencies: ["StampedeCore"]),
+        ], swiftSettings: swiftSettings),
+        // Black-box tests of the built `stampede` binary (scripts/test.sh builds it first).
+        .testTarget(name: "CLITests", dependencies: ["StampedeTestSupport"], swiftSettings: swiftSettings),
     ]
 )

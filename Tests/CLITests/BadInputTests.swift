@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 @Suite("Bad flags get a one-line error naming the flag")
@@ -40,8 +41,8 @@ struct BadInputTests {
 
     @Test(arguments: cases)
     func badFlag(_ arguments: [String], _ flag: String) async throws {
-        let child = try Child(arguments)
-        let status = await child.wait(timeout: .seconds(20))
+        let child = try ChildProcess(arguments)
+        let status = await child.waitForExit(timeout: .seconds(20))
         #expect(status != nil && status != 0)
         let stderr = child.stderr
         #expect(stderr.contains(flag), "stderr: \(stderr)")
@@ -51,8 +52,8 @@ struct BadInputTests {
     }
 
     @Test func helpExplainsUnits() async throws {
-        let child = try Child(["run", "--help"])
-        _ = await child.wait(timeout: .seconds(20))
+        let child = try ChildProcess(["run", "--help"])
+        _ = await child.waitForExit(timeout: .seconds(20))
         #expect(child.stdout.contains("--spawn-rate"))
         #expect(child.stdout.contains("users/s"))
         #expect(child.stdout.contains("--mean-input-tokens"))
@@ -61,11 +62,11 @@ struct BadInputTests {
     @Test("a port already in use is a one-line error, for the mock and the coordinator", .timeLimit(.minutes(1)))
     func portInUse() async throws {
         let (mock, url) = try await startMock([])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         let port = try #require(url.split(separator: ":").last.map(String.init))
         for arguments in [["mock", "--port", port], ["coordinator", "--target", url, "--bind", "127.0.0.1:\(port)"]] {
-            let child = try Child(arguments)
-            let status = await child.wait(timeout: .seconds(20))
+            let child = try ChildProcess(arguments)
+            let status = await child.waitForExit(timeout: .seconds(20))
             #expect(status != nil && status != 0, "\(arguments)")
             let lines = child.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
             #expect(lines.count == 1 && lines[0].hasSuffix(":\(port): Address already in use"), "\(arguments): \(child.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// `--config FILE`: a YAML scenario file whose keys are the command's flags.
@@ -32,8 +33,8 @@ struct ConfigFileTests {
             itl-ms: 1
             """, in: dir)
         let json = dir.appendingPathComponent("run.json").path
-        let run = try Child(["run", "--config", config, "--json", json, "--name", "from-flags"])
-        let status = await run.wait(timeout: .seconds(60))
+        let run = try ChildProcess(["run", "--config", config, "--json", json, "--name", "from-flags"])
+        let status = await run.waitForExit(timeout: .seconds(60))
         #expect(status == 0, "stderr: \(run.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         #expect(report["name"] as? String == "from-flags", "the command line's --name wins over the file's")
@@ -67,8 +68,8 @@ struct ConfigFileTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = try write(text, in: dir)
-        let run = try Child(["run", "--config", config])
-        let status = await run.wait(timeout: .seconds(20))
+        let run = try ChildProcess(["run", "--config", config])
+        let status = await run.waitForExit(timeout: .seconds(20))
         #expect(status == 64, "\(text): \(run.stderr)")
         #expect(run.stderr.contains(mentions), "\(text): \(run.stderr)")
         #expect(!run.stderr.contains("benchmarking"), "load started: \(run.stderr)")
@@ -85,8 +86,8 @@ struct ConfigFileTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = try write("name: x\n" + String(repeating: "# padding\n", count: 120_000), in: dir)
-        let run = try Child(["run", "--config", config])
-        #expect(await run.wait(timeout: .seconds(20)) == 64)
+        let run = try ChildProcess(["run", "--config", config])
+        #expect(await run.waitForExit(timeout: .seconds(20)) == 64)
         #expect(run.stderr.hasPrefix("Error: --config \(config): larger than 1 MiB"), "\(run.stderr)")
     }
 
@@ -97,17 +98,17 @@ struct ConfigFileTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("run.json").path
-        let run = try Child(["run", "--config", example, "--stages", "2u:1s", "--mean-output-tokens", "5", "--stddev-output-tokens", "0",
+        let run = try ChildProcess(["run", "--config", example, "--stages", "2u:1s", "--mean-output-tokens", "5", "--stddev-output-tokens", "0",
                              "--ttft-ms", "5", "--itl-ms", "1", "--quiet", "--json", json])
-        #expect(await run.wait(timeout: .seconds(60)) == 0, "\(run.stderr)")
+        #expect(await run.waitForExit(timeout: .seconds(60)) == 0, "\(run.stderr)")
         #expect(run.stdout.contains("Stampede report: llama2-70b-ramp"), "\(run.stdout)")
         #expect(run.stdout.contains("SLO PASSED (4 of 4 clauses met)"), "\(run.stdout)")
         #expect(FileManager.default.fileExists(atPath: json))
     }
 
     @Test func aMissingFileIsAOneLineError() async throws {
-        let run = try Child(["run", "--config", "/nonexistent/scenario.yaml"])
-        #expect(await run.wait(timeout: .seconds(20)) == 64)
+        let run = try ChildProcess(["run", "--config", "/nonexistent/scenario.yaml"])
+        #expect(await run.waitForExit(timeout: .seconds(20)) == 64)
         #expect(run.stderr.hasPrefix("Error: --config /nonexistent/scenario.yaml: cannot read the file"), "\(run.stderr)")
     }
 }

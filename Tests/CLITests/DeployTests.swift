@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// The deployment scripts: the multi-host cluster in network namespaces, the check of the Docker,

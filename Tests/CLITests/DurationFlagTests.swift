@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// Flags, `--config` keys and `--slo` clauses read durations with one grammar (issue 10).
@@ -22,8 +23,8 @@ struct DurationFlagTests {
             ttft-ms: 1
             itl-ms: 1
             """.write(to: config, atomically: true, encoding: .utf8)
-        let run = try Child(["run", "--config", config.path])
-        let status = await run.wait(timeout: .seconds(60))
+        let run = try ChildProcess(["run", "--config", config.path])
+        let status = await run.waitForExit(timeout: .seconds(60))
         #expect(status == 0, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("SLO PASSED (2 of 2 clauses met)"), "\(run.stdout)")
     }
@@ -39,8 +40,8 @@ struct DurationFlagTests {
         (["sweep", "--step-time", "10q"], "--step-time", "unknown unit 'q'"),
     ])
     func badDuration(_ arguments: [String], _ flag: String, _ why: String) async throws {
-        let child = try Child(arguments)
-        let status = await child.wait(timeout: .seconds(20))
+        let child = try ChildProcess(arguments)
+        let status = await child.waitForExit(timeout: .seconds(20))
         #expect(status != nil && status != 0)
         let stderr = child.stderr
         #expect(stderr.hasPrefix("Error:"), "stderr: \(stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// The acceptance test of the engine: the CLI against `stampede mock` in fixed-delay mode.
@@ -7,16 +8,16 @@ struct EndToEndTests {
     @Test(.timeLimit(.minutes(2)))
     func fixedDelayRunReportsTheConfiguredLatencies() async throws {
         let (mock, url) = try await startMock(["--ttft-ms", "200", "--itl-ms", "20"])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("run.json").path
         let llmperf = dir.appendingPathComponent("llmperf").path
         let jsonl = dir.appendingPathComponent("requests.jsonl").path
-        let run = try Child(["run", "--target", url, "--users", "5", "--spawn-rate", "50", "--max-requests", "100",
+        let run = try ChildProcess(["run", "--target", url, "--users", "5", "--spawn-rate", "50", "--max-requests", "100",
                              "--mean-output-tokens", "50", "--stddev-output-tokens", "0", "--quiet",
                              "--json", json, "--llmperf-dir", llmperf, "--requests-jsonl", jsonl])
-        let status = await run.wait(timeout: .seconds(90))
+        let status = await run.waitForExit(timeout: .seconds(90))
         #expect(status == 0, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("TTFT"))
         #expect(run.stdout.contains("(last token chunk - first token chunk) / (output tokens - 1)"))
@@ -71,8 +72,8 @@ struct EndToEndTests {
 
     @Test(.timeLimit(.minutes(1)))
     func unreachableTargetIsCountedAndReported() async throws {
-        let run = try Child(["run", "--target", "http://127.0.0.1:9", "--users", "2", "--max-requests", "6", "--quiet"])
-        let status = await run.wait(timeout: .seconds(45))
+        let run = try ChildProcess(["run", "--target", "http://127.0.0.1:9", "--users", "2", "--max-requests", "6", "--quiet"])
+        let status = await run.waitForExit(timeout: .seconds(45))
         #expect(status == 1, "stdout: \(run.stdout) stderr: \(run.stderr)")
         #expect(run.stdout.contains("connect=6"), "\(run.stdout)")
         #expect(!run.stderr.contains("Fatal error"))
@@ -80,9 +81,9 @@ struct EndToEndTests {
 
     @Test(.timeLimit(.minutes(1)))
     func embeddedDefaultRunsWithoutATarget() async throws {
-        let run = try Child(["run", "--users", "2", "--spawn-rate", "10", "--run-time", "3s", "--quiet", "--decode-ms", "5",
+        let run = try ChildProcess(["run", "--users", "2", "--spawn-rate", "10", "--run-time", "3s", "--quiet", "--decode-ms", "5",
                              "--mean-output-tokens", "20", "--stddev-output-tokens", "0"])
-        let status = await run.wait(timeout: .seconds(45))
+        let status = await run.waitForExit(timeout: .seconds(45))
         #expect(status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("built-in simulated server"))
         #expect(run.stdout.contains("stopped by run_time"))
@@ -91,16 +92,16 @@ struct EndToEndTests {
     @Test(.timeLimit(.minutes(1)))
     func apiKeyNeverAppearsInOutput() async throws {
         let (mock, url) = try await startMock(["--ttft-ms", "5", "--itl-ms", "1", "--error-rate-500", "1"])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         var env = ProcessInfo.processInfo.environment
         env["STAMPEDE_TEST_KEY"] = "sk-very/secret+value"
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("r.json").path
         let jsonl = dir.appendingPathComponent("r.jsonl").path
-        let run = try Child(["run", "--target", url, "--api-key-env", "STAMPEDE_TEST_KEY", "--max-requests", "3", "--quiet",
+        let run = try ChildProcess(["run", "--target", url, "--api-key-env", "STAMPEDE_TEST_KEY", "--max-requests", "3", "--quiet",
                              "--json", json, "--requests-jsonl", jsonl, "--log-level", "trace"], environment: env)
-        _ = await run.wait(timeout: .seconds(30))
+        _ = await run.waitForExit(timeout: .seconds(30))
         let files = (try? String(contentsOfFile: json, encoding: .utf8) ?? "") ?? ""
         let records = (try? String(contentsOfFile: jsonl, encoding: .utf8)) ?? ""
         #expect(!files.isEmpty)

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// An interrupted run writes its partial report, then exits 130 (SIGINT) or 143 (SIGTERM), so that
@@ -11,13 +12,13 @@ struct InterruptTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("run.json").path
         let jsonl = dir.appendingPathComponent("requests.jsonl").path
-        let run = try Child(["run", "--users", "2", "--spawn-rate", "100", "--run-time", "120s", "--decode-ms", "5",
+        let run = try ChildProcess(["run", "--users", "2", "--spawn-rate", "100", "--run-time", "120s", "--decode-ms", "5",
                              "--mean-output-tokens", "10", "--stddev-output-tokens", "0", "--json", json, "--requests-jsonl", jsonl])
-        defer { run.terminate() }
+        defer { run.kill() }
         // The live line shows a second of load has passed.
         #expect(await run.waitFor("[1s]", timeout: .seconds(30)), "\(run.stderr)")
         kill(run.process.processIdentifier, signo)
-        let status = await run.wait(timeout: .seconds(30))
+        let status = await run.waitForExit(timeout: .seconds(30))
         #expect(status == expected, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("stopped by interrupted"), "\(run.stdout)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
@@ -29,8 +30,8 @@ struct InterruptTests {
     }
 
     @Test func helpNamesTheCodes() async throws {
-        let child = try Child(["run", "--help"])
-        _ = await child.wait(timeout: .seconds(20))
+        let child = try ChildProcess(["run", "--help"])
+        _ = await child.waitForExit(timeout: .seconds(20))
         #expect(child.stdout.contains("130 (SIGINT"), "\(child.stdout)")
         #expect(child.stdout.contains("143"), "\(child.stdout)")
     }

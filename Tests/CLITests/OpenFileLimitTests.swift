@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// More users than file descriptors: one warning line before any load, the client's connections
@@ -9,9 +10,9 @@ struct OpenFileLimitTests {
     @Test("400 users under `ulimit -n 256`: warned before the load, no crash, requests succeed, report written",
           .timeLimit(.minutes(2)))
     func tooFewDescriptors() async throws {
-        guard let binary = StampedeBinary.path else { throw SubprocessError("stampede binary not built; run `swift build` first") }
+        let binary = try #require(StampedeBinary.path, "stampede binary not built; run `swift build` first")
         let (mock, url) = try await startMock(["--ttft-ms", "50", "--itl-ms", "5"])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         let json = try temporaryDirectory().appendingPathComponent("run.json").path
         let run = Process()
         run.executableURL = URL(fileURLWithPath: "/bin/sh")

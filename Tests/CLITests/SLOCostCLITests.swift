@@ -1,16 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import StampedeTestSupport
 import Testing
 
 /// `requests_received` from the mock's `GET /stats`.
 private func requestsReceived(_ baseURL: String) async throws -> Int {
-    let url = try #require(URL(string: baseURL + "/stats"))
-    let (data, _) = try await URLSession.shared.data(from: url)
-    let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    let value = object["requestsReceived"] ?? object["requests_received"]
-    return try #require(value as? Int, "stats: \(object)")
+    let port = try #require(baseURL.split(separator: ":").last.flatMap { Int($0) }, "\(baseURL)")
+    return try await fetchMockStats(port: port).requestsReceived
 }
 
 @Suite("stampede run --slo and prices", .serialized)
@@ -21,9 +16,9 @@ struct SLOCostCLITests {
     @Test(.timeLimit(.minutes(2)))
     func aFailingSLOExitsOneAndNamesTheClause() async throws {
         let (mock, url) = try await startMock(["--ttft-ms", "100", "--itl-ms", "5"])
-        defer { mock.terminate() }
-        let run = try Child(["run", "--target", url, "--slo", "ttft_p50<=10ms,error_rate<=1%"] + Self.load)
-        let status = await run.wait(timeout: .seconds(60))
+        defer { mock.kill() }
+        let run = try ChildProcess(["run", "--target", url, "--slo", "ttft_p50<=10ms,error_rate<=1%"] + Self.load)
+        let status = await run.waitForExit(timeout: .seconds(60))
         #expect(status == 1, "stderr: \(run.stderr)")
         let out = run.stdout
         #expect(out.contains("SLO FAILED (1 of 2 clauses not met)"), "\(out)")
@@ -36,14 +31,14 @@ struct SLOCostCLITests {
     @Test(.timeLimit(.minutes(2)))
     func aPassingSLOExitsZeroAndReportsEveryClauseAndTheCost() async throws {
         let (mock, url) = try await startMock(["--ttft-ms", "100", "--itl-ms", "5"])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("run.json").path
-        let run = try Child(["run", "--target", url, "--slo", "ttft_p50<=5s,e2e_p99<=30s,error_rate<=1%",
+        let run = try ChildProcess(["run", "--target", url, "--slo", "ttft_p50<=5s,e2e_p99<=30s,error_rate<=1%",
                              "--price-input-per-mtok", "0.7", "--price-output-per-mtok", "2.8",
                              "--price-per-hour", "4", "--replicas", "2", "--json", json] + Self.load)
-        let status = await run.wait(timeout: .seconds(60))
+        let status = await run.waitForExit(timeout: .seconds(60))
         #expect(status == 0, "stderr: \(run.stderr)")
         let out = run.stdout
         #expect(out.contains("SLO PASSED (3 of 3 clauses met)"), "\(out)")
@@ -87,9 +82,9 @@ struct SLOCostCLITests {
     @Test(.timeLimit(.minutes(2)), arguments: malformed)
     func aMalformedSLOIsRejectedBeforeAnyLoad(_ flags: [String]) async throws {
         let (mock, url) = try await startMock(["--ttft-ms", "100", "--itl-ms", "5"])
-        defer { mock.terminate() }
-        let run = try Child(["run", "--target", url] + flags + Self.load)
-        let status = await run.wait(timeout: .seconds(20))
+        defer { mock.kill() }
+        let run = try ChildProcess(["run", "--target", url] + flags + Self.load)
+        let status = await run.waitForExit(timeout: .seconds(20))
         #expect(status != nil && status != 0)
         #expect(run.stderr.hasPrefix("Error: --slo: clause '\(flags[1])'"), "stderr: \(run.stderr)")
         #expect(!run.stdout.contains("Stampede report"))
@@ -106,8 +101,8 @@ struct SLOCostCLITests {
 
     @Test(arguments: badPrices)
     func badPricesNameTheFlag(_ flags: [String], _ flag: String) async throws {
-        let run = try Child(["run"] + flags)
-        let status = await run.wait(timeout: .seconds(20))
+        let run = try ChildProcess(["run"] + flags)
+        let status = await run.waitForExit(timeout: .seconds(20))
         #expect(status != nil && status != 0)
         #expect(run.stderr.hasPrefix("Error: \(flag):"), "stderr: \(run.stderr)")
         #expect(!run.stdout.contains("Stampede report"))

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// A target that echoes the `Authorization` header back, in a different form on each request: raw,
@@ -67,10 +68,10 @@ struct SecretEchoTests {
         let llmperf = dir.appendingPathComponent("llmperf").path
         var env = ProcessInfo.processInfo.environment
         env["STAMPEDE_TEST_KEY"] = Self.key
-        let run = try Child(["run", "--target", "http://127.0.0.1:\(port)", "--api-key-env", "STAMPEDE_TEST_KEY", "--users", "1",
+        let run = try ChildProcess(["run", "--target", "http://127.0.0.1:\(port)", "--api-key-env", "STAMPEDE_TEST_KEY", "--users", "1",
                              "--max-requests", "16", "--json", json, "--requests-jsonl", jsonl, "--llmperf-dir", llmperf,
                              "--log-level", "trace"], environment: env)
-        let status = await run.wait(timeout: .seconds(60))
+        let status = await run.waitForExit(timeout: .seconds(60))
         #expect(status == 1, "every request fails: \(run.stderr)")
         var outputs = [("stdout", run.stdout), ("stderr", run.stderr)]
         for path in [json, jsonl] { outputs.append((path, try String(contentsOfFile: path, encoding: .utf8))) }
@@ -82,7 +83,7 @@ struct SecretEchoTests {
         #expect(records.count == 16)
         #expect(outputs[0].1.contains("***"), "the report shows the redacted messages: \(run.stdout)")
         for (name, text) in outputs {
-            for reading in Self.readings(of: text) {
+            for reading in secretReadings(of: text) {
                 let leaked = Self.runs.filter { reading.contains($0) }
                 #expect(leaked.isEmpty, "\(name) holds \(leaked.first ?? ""): \(text.prefix(3000))")
             }
@@ -94,14 +95,4 @@ struct SecretEchoTests {
         let characters = Array(key)
         return (0...(characters.count - 8)).map { String(characters[$0..<($0 + 8)]) }
     }()
-
-    /// `text`, and the same with JSON escapes undone (twice: JSON inside JSON).
-    static func readings(of text: String) -> [String] {
-        var forms = [text]
-        for _ in 0..<2 {
-            forms.append(forms.last!.replacingOccurrences(of: #"\/"#, with: "/").replacingOccurrences(of: #"\u002b"#, with: "+")
-                .replacingOccurrences(of: #"\u002B"#, with: "+").replacingOccurrences(of: #"\\"#, with: #"\"#))
-        }
-        return forms
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// A real CPU quota: `stampede run` in a cgroup limited to 0.1 cores is flagged as saturated, and
@@ -35,14 +36,14 @@ struct StarvedGeneratorTests {
     @Test("a run starved by a 0.1-core quota says its generator was saturated, and fails with --fail-on-saturation",
           .timeLimit(.minutes(2)))
     func starvedRunIsFlagged() async throws {
-        guard let binary = StampedeBinary.path else { throw SubprocessError("stampede binary not built; run `swift build` first") }
+        let binary = try #require(StampedeBinary.path, "stampede binary not built; run `swift build` first")
         guard let cgroup = Self.makeCgroup(cores: 0.1) else {
             print("skipped: needs root and a writable cgroup CPU controller")
             return
         }
         defer { rmdir(cgroup.directory) }
         let (mock, url) = try await startMock(["--ttft-ms", "5", "--itl-ms", "1"])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         let dir = try temporaryDirectory()
         let json = dir.appendingPathComponent("run.json").path
         let run = Process()

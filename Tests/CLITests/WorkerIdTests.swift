@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// A worker's default id (no --name). Containers on the host network share the host's hostname,
@@ -15,14 +16,14 @@ struct WorkerIdTests {
         }
         let binary = try #require(StampedeBinary.path, "the stampede binary is not built")
         let (mock, url) = try await startMock(["--ttft-ms", "5", "--itl-ms", "1"])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("run.json").path
-        let coordinator = try Child(["coordinator", "--bind", "127.0.0.1:0", "--expect-workers", "2", "--expect-workers-timeout", "30s",
+        let coordinator = try ChildProcess(["coordinator", "--bind", "127.0.0.1:0", "--expect-workers", "2", "--expect-workers-timeout", "30s",
                                      "--target", url, "--users", "2", "--spawn-rate", "10", "--run-time", "2s",
                                      "--mean-output-tokens", "10", "--json", json, "--quiet"])
-        defer { coordinator.terminate() }
+        defer { coordinator.kill() }
         #expect(await coordinator.waitFor("listening on 127.0.0.1:", timeout: .seconds(20)), "\(coordinator.stderr)")
         let port = try #require(coordinator.stderr.split(separator: "listening on 127.0.0.1:").last?
             .prefix(while: { $0.isNumber }).description, "no port in: \(coordinator.stderr)")
@@ -33,7 +34,7 @@ struct WorkerIdTests {
         async let first = DeployScript.run(unshare, worker, timeout: .seconds(60))
         async let second = DeployScript.run(unshare, worker, timeout: .seconds(60))
         let runs = try await [first, second]
-        let status = await coordinator.wait(timeout: .seconds(60))
+        let status = await coordinator.waitForExit(timeout: .seconds(60))
         #expect(status == 0, "coordinator: \(coordinator.stderr)")
 
         let host = ProcessInfo.processInfo.hostName

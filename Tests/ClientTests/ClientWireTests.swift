@@ -1,6 +1,7 @@
 import Foundation
 import StampedeClient
 import StampedeCore
+import StampedeTestSupport
 import Testing
 
 /// The client against a scripted server that shapes the wire byte by byte.

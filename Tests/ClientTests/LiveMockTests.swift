@@ -1,6 +1,7 @@
 import StampedeClient
 import StampedeCore
 import StampedeMock
+import StampedeTestSupport
 import Testing
 
 /// The client against the simulated server (`StampedeMock`), one dialect at a time.
@@ -112,7 +113,7 @@ import Testing
     }
 
     @Test func connectionRefused() async throws {
-        let port = ScriptedServer.closedPort()
+        let port = try freeLoopbackPort()
         let (record, elapsed) = try await withClient(ClientConfig(baseURL: "http://127.0.0.1:\(port)", api: .chat, model: "m")) {
             await send($0)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import StampedeCore
+import StampedeTestSupport
 import Testing
 @testable import StampedeClient
 
@@ -44,12 +45,12 @@ import Testing
         }
         #expect(server.requests.first?.header("authorization") == "Bearer \(Self.key)")
         let message = try #require(record.errorMessage, "\(name): the request must fail")
-        for form in Self.readings(of: message) {
+        for form in secretReadings(of: message) {
             #expect(!Self.leaks(in: form), "\(name): \(message)")
         }
         // What a reader of the JSON outputs sees: the message encoded as JSON.
         let encoded = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
-        for form in Self.readings(of: encoded) {
+        for form in secretReadings(of: encoded) {
             #expect(!Self.leaks(in: form), "\(name) (JSON): \(encoded)")
         }
     }
@@ -58,15 +59,5 @@ import Testing
     static func leaks(in text: String) -> Bool {
         let characters = Array(key)
         return (0...(characters.count - 8)).contains { text.contains(String(characters[$0..<($0 + 8)])) }
-    }
-
-    /// `text` and the same with JSON escapes undone (twice: JSON inside JSON).
-    static func readings(of text: String) -> [String] {
-        var forms = [text]
-        for _ in 0..<2 {
-            forms.append(forms.last!.replacingOccurrences(of: #"\/"#, with: "/").replacingOccurrences(of: #"\u002b"#, with: "+")
-                .replacingOccurrences(of: #"\u002B"#, with: "+").replacingOccurrences(of: #"\\"#, with: #"\"#))
-        }
-        return forms
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import StampedeCore
+import StampedeTestSupport
 import Testing
 @testable import StampedeClient
 

@@ -1,6 +1,7 @@
 import Foundation
 import StampedeClient
 import StampedeCore
+import StampedeTestSupport
 import Testing
 
 /// A server that cuts responses short under load is counted, not hidden: a transfer that ends badly

@@ -2,6 +2,7 @@ import Foundation
 @testable import StampedeCluster
 import StampedeCore
 import StampedeEngine
+import StampedeTestSupport
 import Synchronization
 import Testing
 

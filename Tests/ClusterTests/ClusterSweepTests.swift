@@ -4,6 +4,7 @@ import StampedeCluster
 import StampedeCore
 import StampedeEngine
 import StampedeMock
+import StampedeTestSupport
 import Synchronization
 import Testing
 
@@ -28,8 +29,13 @@ struct ClusterSweepTests {
         defer { for worker in workers { worker.cancel() } }
         try #require(await waitUntil(timeout: .seconds(10)) { await pool.count == 2 }, "\(log.transcript)")
 
-        let base = Scenario(target: mock.baseURL, users: 1, spawnRate: 100, runTimeSeconds: 1,
-                            input: LengthSpec(mean: 20, stddev: 0), output: LengthSpec(mean: 10, stddev: 0), name: "cluster-sweep")
+        let base = {
+            var base = Scenario(target: mock.baseURL, users: 1, spawnRate: 100, runTimeSeconds: 1,
+                                input: LengthSpec(mean: 20, stddev: 0), output: LengthSpec(mean: 10, stddev: 0), name: "cluster-sweep")
+            // This sweep tests where the knee falls; a loaded test machine must not read as a saturated generator.
+            base.saturation = SaturationLimits(cpuShare: 1024, lagMs: 3_600_000)
+            return base
+        }()
         let settings = {
             var settings = SweepSettings()
             settings.stepSeconds = 1.5

@@ -5,6 +5,7 @@ import StampedeCore
 import StampedeEngine
 import StampedeMetrics
 import StampedeMock
+import StampedeTestSupport
 import Synchronization
 import Testing
 

@@ -4,6 +4,7 @@ import StampedeCore
 import StampedeEngine
 import StampedeMetrics
 import StampedeMock
+import StampedeTestSupport
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ extension ClusterSuite {
     struct RejoinTests {
         static func startCluster(_ children: Children, heartbeatTimeout: String, runTime: String) async throws
             -> (coordinator: ChildProcess, a: ChildProcess, b: ChildProcess, json: String) {
-            let (_, mockPort) = try await SubprocessClusterTests.startMock(children, ["--ttft-ms", "20", "--itl-ms", "5"])
+            let (_, mockPort) = try await children.launchMock(["--ttft-ms", "20", "--itl-ms", "5"])
             let port = try freeLoopbackPort()
             let json = "/tmp/stampede-rejoin-\(UUID().uuidString).json"
             let coordinator = try children.launch("coordinator", [

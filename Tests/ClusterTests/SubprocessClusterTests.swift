@@ -1,5 +1,6 @@
 import Foundation
 import StampedeMock
+import StampedeTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -12,20 +13,11 @@ extension ClusterSuite {
     /// Black-box runs of `stampede mock`, `coordinator` and `worker` processes, killed with SIGKILL.
     @Suite("Cluster processes", .enabled("the stampede binary is built") { StampedeBinary.isAvailable })
     struct SubprocessClusterTests {
-        /// Starts `stampede mock` with the given flags and returns its port.
-        static func startMock(_ children: Children, _ flags: [String]) async throws -> (ChildProcess, Int) {
-            let mock = try children.launch("mock", ["mock", "--port", "0"] + flags)
-            let prefix = "stampede mock listening on http://127.0.0.1:"
-            let line = try #require(await mock.waitForLine(timeout: .seconds(10)) { $0.hasPrefix(prefix) }, "\(mock.transcript)")
-            let port = try #require(Int(line.text.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)), "\(line.text)")
-            return (mock, port)
-        }
-
         @Test("a worker SIGKILLed mid-run is reported lost and its users go to the other worker")
         func workerKilled() async throws {
             let children = Children()
             defer { children.killAll() }
-            let (_, mockPort) = try await Self.startMock(children, ["--ttft-ms", "20", "--itl-ms", "5"])
+            let (_, mockPort) = try await children.launchMock(["--ttft-ms", "20", "--itl-ms", "5"])
             let port = try freeLoopbackPort()
             let json = FileManager.default.temporaryDirectory.appendingPathComponent("stampede-cluster-\(UUID().uuidString).json").path
             defer { try? FileManager.default.removeItem(atPath: json) }
@@ -91,7 +83,7 @@ extension ClusterSuite {
         func coordinatorKilled() async throws {
             let children = Children()
             defer { children.killAll() }
-            let (_, mockPort) = try await Self.startMock(children, ["--ttft-ms", "50", "--itl-ms", "20"])
+            let (_, mockPort) = try await children.launchMock(["--ttft-ms", "50", "--itl-ms", "20"])
             let port = try freeLoopbackPort()
             let coordinator = try children.launch("coordinator", [
                 "coordinator", "--bind", "127.0.0.1:\(port)", "--expect-workers", "1", "--run-time", "60s",
@@ -104,18 +96,18 @@ extension ClusterSuite {
 
             // Load is flowing, then about 2 s of it.
             let loaded = await waitUntil(timeout: .seconds(10), poll: .milliseconds(100)) {
-                ((try? await MockStatsProbe.fetch(port: mockPort))?.requestsReceived ?? 0) > 0
+                ((try? await fetchMockStats(port: mockPort))?.requestsReceived ?? 0) > 0
             }
             try #require(loaded, "no load reached the mock\n\(children.transcript)")
             try await Task.sleep(for: .seconds(2))
-            let during = try await MockStatsProbe.fetch(port: mockPort)
+            let during = try await fetchMockStats(port: mockPort)
             #expect(during.activeStreams > 0, "\(during)")
             coordinator.kill()
 
             try await Task.sleep(for: .seconds(3))
-            let first = try await MockStatsProbe.fetch(port: mockPort)
+            let first = try await fetchMockStats(port: mockPort)
             try await Task.sleep(for: .seconds(2))
-            let second = try await MockStatsProbe.fetch(port: mockPort)
+            let second = try await fetchMockStats(port: mockPort)
             #expect(first.requestsReceived > 0)
             #expect(second.requestsReceived == first.requestsReceived,
                     "load went on without a coordinator: \(first.requestsReceived) -> \(second.requestsReceived)\n\(worker.transcript)")

@@ -18,8 +18,19 @@ struct DispatchTests {
         #expect(shares.map(\.userBase) == [0, 4, 7])
     }
 
-    @Test func splitIsDeterministic() {
-        #expect(Dispatch.shares(users: 7, spawnRate: 1, requestBudget: nil, workers: 2)
-            == Dispatch.shares(users: 7, spawnRate: 1, requestBudget: nil, workers: 2))
+    @Test func sevenUsersOverTwoWorkersWithoutABudget() {
+        #expect(Dispatch.shares(users: 7, spawnRate: 1, requestBudget: nil, workers: 2) == [
+            WorkerShare(users: 4, spawnRate: 4.0 / 7, userBase: 0, requestBudget: nil, stage: 0),
+            WorkerShare(users: 3, spawnRate: 3.0 / 7, userBase: 4, requestBudget: nil, stage: 0),
+        ])
+    }
+
+    @Test func noUsersGetNoSpawnRateAndMoreWorkersThanUsersGetNone() {
+        #expect(Dispatch.shares(users: 0, spawnRate: 5, requestBudget: 3, workers: 2).map(\.spawnRate) == [0, 0])
+        let shares = Dispatch.shares(users: 2, spawnRate: 2, requestBudget: 5, workers: 3, stage: 1)
+        #expect(shares.map(\.users) == [1, 1, 0])
+        #expect(shares.map(\.spawnRate) == [1, 1, 0])
+        #expect(shares.map(\.requestBudget) == [2, 2, 1])
+        #expect(shares.allSatisfy { $0.stage == 1 && $0.rate == nil && $0.arrivalSlot == nil })
     }
 }

@@ -4,6 +4,7 @@ import StampedeClient
 import StampedeCore
 import StampedeMetrics
 import Synchronization
+import StampedeTestSupport
 import Testing
 
 /// A CPU source that reports `share` of its allowance used, whatever the process does.

@@ -4,6 +4,7 @@ import StampedeClient
 import StampedeCore
 import StampedeMetrics
 import Synchronization
+import StampedeTestSupport
 import Testing
 
 /// Answers each request `latencyNs` of test-clock time after it was scheduled, sleeping on that clock.

@@ -1,6 +1,7 @@
 @testable import StampedeEngine
 import StampedeCore
 import StampedeMetrics
+import StampedeTestSupport
 import Synchronization
 import Testing
 

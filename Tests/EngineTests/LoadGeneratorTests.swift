@@ -2,28 +2,9 @@ import StampedeClient
 import StampedeCore
 import StampedeEngine
 import StampedeMetrics
+import StampedeTestSupport
 import Synchronization
 import Testing
-
-/// Answers every request after `delay` with `tokens` tokens, counting concurrent calls.
-final class FakeExecutor: RequestExecutor {
-    let delay: Duration
-    let calls = Mutex((total: 0, inFlight: 0, peak: 0))
-
-    init(delay: Duration) { self.delay = delay }
-
-    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
-        calls.withLock { $0.total += 1; $0.inFlight += 1; $0.peak = max($0.peak, $0.inFlight) }
-        defer { calls.withLock { $0.inFlight -= 1 } }
-        let send = epoch.duration(to: .now).nanoseconds
-        try? await Task.sleep(for: delay)
-        let end = epoch.duration(to: .now).nanoseconds
-        return RequestRecord(scheduledNs: scheduledNs, sendNs: send, firstByteNs: end, firstTokenNs: end, firstAnswerTokenNs: end,
-                             tokenChunkNs: [end], endNs: end, inputTokensEstimate: request.inputTokensEstimate,
-                             inputTokens: request.inputTokensEstimate, outputTokens: 1, tokenSource: .chunks,
-                             requestedOutputTokens: request.maxTokens, status: 200)
-    }
-}
 
 func scenario(users: Int, spawnRate: Double = 100, runTime: Double? = nil, maxRequests: Int? = nil, collect: Bool = false) -> Scenario {
     Scenario(target: "http://127.0.0.1:9", users: users, spawnRate: spawnRate, runTimeSeconds: runTime, maxRequests: maxRequests,

@@ -3,6 +3,7 @@ import StampedeCore
 import StampedeEngine
 import StampedeMetrics
 import StampedeReport
+import StampedeTestSupport
 import Testing
 
 /// A record with the given token counts, priced and judged the way the worker does it.

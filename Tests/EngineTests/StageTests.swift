@@ -3,6 +3,7 @@ import StampedeCore
 import StampedeEngine
 import StampedeMetrics
 import StampedeReport
+import StampedeTestSupport
 import Testing
 
 extension LoadModelSuite {

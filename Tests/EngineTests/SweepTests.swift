@@ -4,32 +4,9 @@ import StampedeCore
 import StampedeEngine
 import StampedeMock
 import StampedeReport
+import StampedeTestSupport
 import Synchronization
 import Testing
-
-/// A server with `capacity` parallel slots and processor sharing: a request that starts with n in
-/// flight takes `service × max(1, n / capacity)`.
-final class CapacityExecutor: RequestExecutor {
-    let service: Duration
-    let capacity: Int
-    let inFlight = Mutex(0)
-
-    init(service: Duration, capacity: Int) {
-        self.service = service
-        self.capacity = capacity
-    }
-
-    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
-        let n = inFlight.withLock { $0 += 1; return $0 }
-        defer { inFlight.withLock { $0 -= 1 } }
-        let send = epoch.duration(to: .now).nanoseconds
-        try? await Task.sleep(for: service * max(1, Double(n) / Double(capacity)))
-        let end = epoch.duration(to: .now).nanoseconds
-        return RequestRecord(scheduledNs: scheduledNs, sendNs: send, firstByteNs: end, firstTokenNs: end, firstAnswerTokenNs: end,
-                             tokenChunkNs: [end], endNs: end, inputTokensEstimate: 10, inputTokens: 10, outputTokens: 1,
-                             tokenSource: .chunks, requestedOutputTokens: 1, status: 200)
-    }
-}
 
 extension LoadModelSuite {
     @Suite("Sweep")
@@ -44,6 +21,9 @@ extension LoadModelSuite {
 
         func runner(_ executor: any RequestExecutor) -> @Sendable (Scenario) async -> RunResult {
             { scenario in
+                // These sweeps test where the knee falls; a loaded test machine must not read as a saturated generator.
+                var scenario = scenario
+                scenario.saturation = SaturationLimits(cpuShare: 1024, lagMs: 3_600_000)
                 let coordinator = RunCoordinator(scenario: scenario)
                 await coordinator.add(LocalWorkerLink(executor: executor, intervalNs: 100_000_000))
                 return await coordinator.run()
@@ -52,7 +32,7 @@ extension LoadModelSuite {
 
         @Test("users: ×2 to the first bad step, then bisection; the knee is at the capacity")
         func usersSweepFindsTheKnee() async throws {
-            let executor = CapacityExecutor(service: .milliseconds(50), capacity: 5)
+            let executor = FakeExecutor(delay: .milliseconds(50), capacity: 5)
             let result = await Sweep.run(base: scenario(users: 1, runTime: 1), settings: settings(.users, step: 0.5, warmup: 0.2),
                                          runStep: runner(executor))
             // 1, 2, 4 are good (50 ms); 8 is 1.6 × the 1-user latency; then 6 (1.2 ×) and 7 (1.4 ×) are good.
@@ -80,7 +60,7 @@ extension LoadModelSuite {
 
         @Test("with prices, the answers carry the cost at the largest RPS before the knee, by the hourly and per-token formulas")
         func costAtTheSustainableRate() async throws {
-            let executor = CapacityExecutor(service: .milliseconds(50), capacity: 5)
+            let executor = FakeExecutor(delay: .milliseconds(50), capacity: 5, inputTokens: 10)
             var base = scenario(users: 1, runTime: 1)
             base.pricing = Pricing(pricePerHour: 4, replicas: 2, inputPerMTok: 0.7, outputPerMTok: 2.8)
             let result = await Sweep.run(base: base, settings: settings(.users, step: 0.5, warmup: 0.2), runStep: runner(executor))
@@ -91,7 +71,7 @@ extension LoadModelSuite {
             #expect(atRate.requestsPerSecond == top.requestsPerSecond)
             #expect(abs(atRate.perRequest - 8 / (3600 * top.requestsPerSecond)) < 1e-12)
             #expect(abs(atRate.perThousandRequests - atRate.perRequest * 1000) < 1e-12)
-            // Per-token prices: CapacityExecutor's requests have 10 input and 1 output tokens.
+            // Per-token prices: the executor's requests have 10 input and 1 output tokens.
             let perToken = try #require(cost.perToken)
             let expected = 10 * 0.7 / 1e6 + 1 * 2.8 / 1e6
             #expect(abs(perToken.costPerRequest.p50 - expected) / expected < 0.001)
@@ -102,7 +82,7 @@ extension LoadModelSuite {
 
         @Test("rate: open-loop steps from twice the 1-user throughput; the knee is past the capacity")
         func rateSweepFindsTheKnee() async throws {
-            let executor = CapacityExecutor(service: .milliseconds(50), capacity: 5)
+            let executor = FakeExecutor(delay: .milliseconds(50), capacity: 5)
             var base = scenario(users: 1, runTime: 1)
             base.openLoop = OpenLoop(rate: 1, arrival: .constant)
             let result = await Sweep.run(base: base, settings: settings(.rate, step: 0.6, warmup: 0.2), runStep: runner(executor))

@@ -1,6 +1,7 @@
 import Foundation
 import StampedeCore
 @testable import StampedeMock
+import StampedeTestSupport
 import Testing
 
 extension MockServerTests {

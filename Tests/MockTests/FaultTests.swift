@@ -1,6 +1,7 @@
 import Foundation
 import StampedeCore
 @testable import StampedeMock
+import StampedeTestSupport
 import Testing
 
 extension MockServerTests {
@@ -50,7 +51,7 @@ struct FaultTests {
 
             // The server stays healthy and counts none of them as completed.
             #expect(try await RawHTTP.get(mock.port, "/health").status == 200)
-            #expect(await eventually { await mock.stats().activeStreams == 0 })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats().activeStreams == 0 })
             #expect(await mock.stats().completed == 0)
         }
     }
@@ -151,14 +152,14 @@ struct FaultTests {
             _ = try await RawHTTP.post(mock.port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 2))
             _ = try await RawHTTP.post(mock.port, "/v1/completions", json: "{}")
             async let slow = RawHTTP.post(mock.port, "/generate_stream", json: tgiBody(prompt, maxNewTokens: 2))
-            #expect(await eventually { await mock.stats().activeStreams == 1 })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats().activeStreams == 1 })
             let during = try #require(try await RawHTTP.get(mock.port, "/stats").bodyJSON)
             #expect(during["requestsReceived"]?.intValue == 3)
             #expect(during["activeStreams"]?.intValue == 1)
             #expect(during["queued"]?.intValue == 0)
             #expect(during["completed"]?.intValue == 1)
             _ = try await slow
-            #expect(await eventually { await mock.stats() == MockStats(requestsReceived: 3, activeStreams: 0, queued: 0, completed: 2) })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats() == MockStats(requestsReceived: 3, activeStreams: 0, queued: 0, completed: 2) })
             // Served JSON decodes as MockStats.
             let served = try await RawHTTP.get(mock.port, "/stats")
             let decoded = try JSONDecoder().decode(MockStats.self, from: Data(served.body))
@@ -193,7 +194,7 @@ struct FaultTests {
         let streams = (0..<3).map { _ in
             Task { try await RawHTTP.post(port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 1000)) }
         }
-        #expect(await eventually { await mock.stats().queued == 2 })
+        #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats().queued == 2 })
         let started = ContinuousClock.now
         await mock.stop()
         #expect(ContinuousClock.now - started < .seconds(2))
@@ -211,11 +212,11 @@ struct FaultTests {
             let leaver = Task {
                 try await RawHTTP.post(port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 100_000), hangUpAfterEvents: 3)
             }
-            #expect(await eventually { await mock.stats().activeStreams == 1 })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats().activeStreams == 1 })
             let waiter = try await RawHTTP.post(port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 3))
             #expect(answerEvents(waiter).count == 3)
             #expect(try await leaver.value.events.count >= 3)
-            #expect(await eventually { await mock.stats() == MockStats(requestsReceived: 2, activeStreams: 0, queued: 0, completed: 1) })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats() == MockStats(requestsReceived: 2, activeStreams: 0, queued: 0, completed: 1) })
         }
     }
 
@@ -225,7 +226,7 @@ struct FaultTests {
         let port = mock.port
         let streams = (0..<2).map { _ in Task { try await RawHTTP.post(port, "/generate_stream", json: tgiBody(prompt)) } }
         let nonStreamed = Task { try await RawHTTP.post(port, "/v1/completions", json: completionsBody(prompt, stream: false)) }
-        #expect(await eventually { await mock.stats().activeStreams == 3 })
+        #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats().activeStreams == 3 })
         let started = ContinuousClock.now
         await mock.stop()
         #expect(ContinuousClock.now - started < .seconds(1))

@@ -1,6 +1,7 @@
 import Foundation
 import StampedeCore
 @testable import StampedeMock
+import StampedeTestSupport
 import Testing
 
 /// `--max-batch` with `--ttft-ms/--itl-ms`: fixed delays plus a slot limit and a FIFO queue (it was

@@ -1,6 +1,7 @@
 import Foundation
 import StampedeCore
 @testable import StampedeMock
+import StampedeTestSupport
 import Testing
 
 /// The suites that run a server, one test at a time: the timing tests measure milliseconds on a
@@ -10,19 +11,6 @@ struct MockServerTests {}
 
 /// Fast timing for shape tests: no waits at all.
 let instant = MockConfig.Timing.fixed(ttft: .zero, itl: .zero)
-
-/// Runs `body` against a fresh mock and always stops it.
-func withMock<T>(_ config: MockConfig, _ body: (RunningMock) async throws -> T) async throws -> T {
-    let mock = try await MockServer.start(config: config)
-    do {
-        let result = try await body(mock)
-        await mock.stop()
-        return result
-    } catch {
-        await mock.stop()
-        throw error
-    }
-}
 
 func chatBody(_ prompt: String, maxTokens: Int? = 5, stream: Bool = true, includeUsage: Bool = true) -> String {
     var fields = ["\"model\":\"test-model\"", "\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"},{\"role\":\"user\",\"content\":\(JSON.quote(prompt))}]",
@@ -70,12 +58,8 @@ func tgiTokenEvents(_ response: RawResponse) -> [TimedEvent] {
 
 func milliseconds(_ duration: Duration) -> Double { duration.seconds * 1000 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(3), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
+extension RawResponse: CustomTestStringConvertible {
+    public var testDescription: String {
+        "HTTP \(status), \(events.count) events, \(isChunked ? "chunked" : "sized"), complete: \(complete)"
     }
-    return await condition()
 }

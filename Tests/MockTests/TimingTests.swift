@@ -1,6 +1,7 @@
 import Foundation
 import StampedeCore
 @testable import StampedeMock
+import StampedeTestSupport
 import Testing
 
 extension MockServerTests {
@@ -101,7 +102,7 @@ struct TimingTests {
             let requests = (0..<4).map { _ in
                 Task { try await RawHTTP.post(port, "/v1/chat/completions", json: chatBody(prompt, maxTokens: 5)) }
             }
-            #expect(await eventually { await mock.stats().queued == 2 })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats().queued == 2 })
             #expect(await mock.stats().activeStreams == 2)
             var ttfts: [Double] = []
             for request in requests {
@@ -113,7 +114,7 @@ struct TimingTests {
             // Two start within a step or two; two wait for the first pair's 5 steps (500 ms).
             #expect(ttfts[1] < 250, "\(ttfts)")
             #expect(ttfts[2] >= 500, "\(ttfts)")
-            #expect(await eventually { await mock.stats() == MockStats(requestsReceived: 4, activeStreams: 0, queued: 0, completed: 4) })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats() == MockStats(requestsReceived: 4, activeStreams: 0, queued: 0, completed: 4) })
         }
     }
 
@@ -168,7 +169,7 @@ struct TimingTests {
             #expect(counts.count == 200)
             #expect(counts.allSatisfy { $0 == 10 })
             #expect(ContinuousClock.now - started < .seconds(5))
-            #expect(await eventually { await mock.stats().completed == 200 })
+            #expect(await waitUntil(timeout: .seconds(3)) { await mock.stats().completed == 200 })
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import StampedeCore
 @testable import StampedeMock
+import StampedeTestSupport
 import Testing
 
 @Suite("Mock internals")
@@ -56,12 +57,14 @@ struct UnitTests {
 
     @Test("the engine admits FIFO up to maxBatch and emits one token per sequence per step")
     func engineActor() async throws {
-        let engine = BatchEngine(profile: EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 5, maxBatch: 2, batchSlowdown: 0),
+        // 100 ms steps: the state looked for (one queued, two running) lasts the first two's three
+        // steps, 300 ms, long enough for a poll to see it on a loaded machine (at 5 ms it was 15 ms).
+        let engine = BatchEngine(profile: EngineProfile(prefillMsPerInputToken: 0, decodeMsPerStep: 100, maxBatch: 2, batchSlowdown: 0),
                                  jitterMs: 0, seed: 0)
         var streams: [AsyncStream<Int>] = []
         for _ in 0..<3 { streams.append(await engine.submit(inputTokens: 1, outputTokens: 3).tokens) }
         // Queued until the first step admits two of them.
-        #expect(await eventually {
+        #expect(await waitUntil(timeout: .seconds(3)) {
             let (queued, running) = (await engine.queuedCount, await engine.runningCount)
             return queued == 1 && running == 2
         })
@@ -82,7 +85,7 @@ struct UnitTests {
                                  jitterMs: 0, seed: 0)
         let (longID, longTokens) = await engine.submit(inputTokens: 1, outputTokens: 1_000_000)
         let (_, short) = await engine.submit(inputTokens: 1, outputTokens: 2)
-        #expect(await eventually {
+        #expect(await waitUntil(timeout: .seconds(3)) {
             let (queued, running) = (await engine.queuedCount, await engine.runningCount)
             return queued == 1 && running == 1
         })

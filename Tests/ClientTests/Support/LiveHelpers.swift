@@ -1,6 +1,7 @@
 import StampedeClient
 import StampedeCore
 import StampedeMock
+import StampedeTestSupport
 
 /// Runs `body` with a client and always shuts it down (AsyncHTTPClient requires it).
 func withClient<T: Sendable>(_ config: ClientConfig, _ body: (StreamingClient) async throws -> T) async throws -> T {
@@ -11,19 +12,6 @@ func withClient<T: Sendable>(_ config: ClientConfig, _ body: (StreamingClient) a
         return result
     } catch {
         try? await client.shutdown()
-        throw error
-    }
-}
-
-/// Runs `body` with a started mock and always stops it.
-func withMock<T: Sendable>(_ config: MockConfig, _ body: (RunningMock) async throws -> T) async throws -> T {
-    let mock = try await MockServer.start(config: config)
-    do {
-        let result = try await body(mock)
-        await mock.stop()
-        return result
-    } catch {
-        await mock.stop()
         throw error
     }
 }

@@ -1,11 +1,10 @@
 import Foundation
-import StampedeClient
 import StampedeCluster
 import StampedeCore
 import StampedeEngine
 import StampedeMetrics
 
-/// Sample values for the codec tests and an executor for workers that never run load.
+/// Sample values for the codec tests.
 enum Fixtures {
     static let scenario = Scenario(
         target: "http://127.0.0.1:8000", api: .chat, model: "stampede-mock", apiKeyEnv: "OPENAI_API_KEY",
@@ -94,15 +93,6 @@ enum Fixtures {
         "hello", "challenge", "auth", "welcome", "reject", "start", "set_users", "stop", "stopped_ack", "quit",
         "stats", "records", "stopped", "ping", "pong", "error",
     ]
-}
-
-/// An executor for workers whose tests never start a run.
-struct InstantExecutor: RequestExecutor {
-    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
-        let now = epoch.duration(to: .now).nanoseconds
-        return RequestRecord(scheduledNs: scheduledNs, sendNs: now, firstTokenNs: now, tokenChunkNs: [now], endNs: now,
-                             outputTokens: 1, requestedOutputTokens: request.maxTokens, status: 200)
-    }
 }
 
 /// A JSON line with some fields changed: encodes `message`, applies `edit` to the object, re-serialises.

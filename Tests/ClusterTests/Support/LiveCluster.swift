@@ -4,6 +4,7 @@ import StampedeClient
 import StampedeCluster
 import StampedeCore
 import StampedeEngine
+import StampedeTestSupport
 
 /// A `CoordinatorServer` on 127.0.0.1 (port 0) with its `RunCoordinator`, logging into a capture.
 struct LiveCoordinator {
@@ -46,7 +47,7 @@ enum TestWorkers {
         return WorkerAgent(config: config, logger: log.logger("test.worker.\(id)"), makeExecutor: makeExecutor)
     }
 
-    static let instantExecutor: ExecutorFactory = { _ in (InstantExecutor(), {}) }
+    static let instantExecutor: ExecutorFactory = { _ in (FakeExecutor(delay: .zero), {}) }
 
     /// Real HTTP streaming against the scenario's target, as `stampede worker` does it.
     static let streamingExecutor: ExecutorFactory = { scenario in

@@ -1,6 +1,5 @@
 import Foundation
 import StampedeCore
-import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -9,54 +8,54 @@ import Darwin
 #endif
 
 /// One server-sent event, with the time its last byte arrived.
-struct TimedEvent: Sendable {
-    var data: String
-    var at: ContinuousClock.Instant
+public struct TimedEvent: Sendable {
+    public var data: String
+    public var at: ContinuousClock.Instant
 
     /// The event's JSON, or nil for `[DONE]` and non-JSON data.
-    var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(data.utf8)) }
+    public var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(data.utf8)) }
 }
 
 /// What a raw HTTP/1.1 exchange gave.
-struct RawResponse: Sendable {
-    var status = 0
-    var headers: [String: String] = [:]
+public struct RawResponse: Sendable {
+    public var status = 0
+    public var headers: [String: String] = [:]
     /// The body, de-chunked.
-    var body: [UInt8] = []
-    var isChunked = false
+    public var body: [UInt8] = []
+    public var isChunked = false
     /// True when the body ended properly: the last chunk of a chunked body, or Content-Length bytes.
-    var complete = false
-    var events: [TimedEvent] = []
-    var sentAt: ContinuousClock.Instant
-    var headersAt: ContinuousClock.Instant?
+    public var complete = false
+    public var events: [TimedEvent] = []
+    public var sentAt: ContinuousClock.Instant
+    public var headersAt: ContinuousClock.Instant?
 
-    var bodyText: String { String(decoding: body, as: UTF8.self) }
-    var bodyJSON: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(body)) }
-    func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    public var bodyJSON: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(body)) }
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
-struct RawHTTPError: Error, CustomStringConvertible {
-    let description: String
+public struct RawHTTPError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// A tiny blocking HTTP/1.1 client on its own thread: exact arrival times for every chunk, and it shows
 /// whether a chunked body really ended (the abort fault must leave it unterminated).
-enum RawHTTP {
+public enum RawHTTP {
     /// POSTs JSON; with `hangUpAfterEvents`, closes the connection once that many events have arrived.
-    static func post(_ port: Int, _ path: String, json body: String, timeout: Double = 30,
+    public static func post(_ port: Int, _ path: String, json body: String, timeout: Double = 30,
                      hangUpAfterEvents: Int? = nil) async throws -> RawResponse {
         let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
         return try await exchange(port, Array((head + body).utf8), timeout: timeout, hangUpAfterEvents: hangUpAfterEvents)
     }
 
-    static func get(_ port: Int, _ path: String, timeout: Double = 30) async throws -> RawResponse {
+    public static func get(_ port: Int, _ path: String, timeout: Double = 30) async throws -> RawResponse {
         let head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
         return try await exchange(port, Array(head.utf8), timeout: timeout)
     }
 
     /// Sends `request` as is and reads the response until it ends or the server closes.
-    static func exchange(_ port: Int, _ request: [UInt8], timeout: Double, hangUpAfterEvents: Int? = nil) async throws -> RawResponse {
+    public static func exchange(_ port: Int, _ request: [UInt8], timeout: Double, hangUpAfterEvents: Int? = nil) async throws -> RawResponse {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result {
@@ -68,33 +67,18 @@ enum RawHTTP {
     }
 
     /// True when something accepts TCP connections on the port.
-    static func canConnect(_ port: Int) -> Bool {
+    public static func canConnect(_ port: Int) -> Bool {
         guard let fd = try? connectSocket(port, timeout: 2) else { return false }
         close(fd)
         return true
     }
 
     private static func connectSocket(_ port: Int, timeout: Double) throws -> Int32 {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw RawHTTPError(description: "socket() failed") }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do {
+            return try Loopback.connect(port: port, receiveTimeout: .seconds(timeout))
+        } catch {
+            throw RawHTTPError(description: "connect to port \(port) failed: \(error)")
         }
-        guard result == 0 else {
-            close(fd)
-            throw RawHTTPError(description: "connect to port \(port) failed (errno \(errno))")
-        }
-        return fd
     }
 
     private static func blockingExchange(_ port: Int, _ request: [UInt8], timeout: Double, hangUpAfterEvents: Int?) throws -> RawResponse {
@@ -102,12 +86,7 @@ enum RawHTTP {
         let fd = try connectSocket(port, timeout: timeout)
         defer { close(fd) }
         var response = RawResponse(sentAt: clock.now)
-        var sent = 0
-        while sent < request.count {
-            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw RawHTTPError(description: "send failed (errno \(errno))") }
-            sent += n
-        }
+        guard Loopback.sendAll(fd, request) else { throw RawHTTPError(description: "send failed (errno \(errno))") }
         var parser = ResponseParser()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !parser.finished {
@@ -200,11 +179,5 @@ private struct ResponseParser {
             index += 1
         }
         return nil
-    }
-}
-
-extension RawResponse: CustomTestStringConvertible {
-    var testDescription: String {
-        "HTTP \(status), \(events.count) events, \(isChunked ? "chunked" : "sized"), complete: \(complete)"
     }
 }

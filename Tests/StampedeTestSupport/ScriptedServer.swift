@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,12 +10,8 @@ import Darwin
 /// A tiny blocking HTTP/1.1 server on 127.0.0.1 that answers each request with a script of raw
 /// writes, pauses and closes. It lets tests shape the wire exactly (chunk boundaries, a response
 /// held open after `[DONE]`, a body that is not a stream) and count connections.
-final class ScriptedServer: @unchecked Sendable {
-    // @unchecked Sendable: every mutable property (`requests`, `connections`, `clientFDs`,
-    // `stopped`) is read and written only while `lock` is held; `listenFD`, `port` and `script`
-    // are immutable after init.
-
-    enum Step: Sendable {
+public final class ScriptedServer: Sendable {
+    public enum Step: Sendable {
         /// Raw bytes, written as they are.
         case raw([UInt8])
         /// One chunk of a chunked body.
@@ -30,12 +28,12 @@ final class ScriptedServer: @unchecked Sendable {
         case hold
     }
 
-    struct Request: Sendable {
-        var head: String
-        var body: String
+    public struct Request: Sendable {
+        public var head: String
+        public var body: String
 
         /// The value of a header, by case-insensitive name.
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             for line in head.split(separator: "\r\n").dropFirst() {
                 let parts = line.split(separator: ":", maxSplits: 1)
                 if parts.count == 2, parts[0].lowercased() == name.lowercased() {
@@ -46,88 +44,51 @@ final class ScriptedServer: @unchecked Sendable {
         }
     }
 
-    let port: Int
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public let port: Int
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
     private let listenFD: Int32
     /// The steps for the n-th request (the last script repeats).
     private let script: @Sendable (Int) -> [Step]
-    private let lock = NSLock()
-    private var requestsSeen: [Request] = []
-    private var connectionCount = 0
-    private var clientFDs: Set<Int32> = []
-    private var stopped = false
+    private struct State {
+        var requests: [Request] = []
+        var connections = 0
+        var clientFDs: Set<Int32> = []
+        var stopped = false
+    }
+    private let state = Mutex(State())
 
-    init(script: @escaping @Sendable (Int) -> [Step]) throws {
+    public init(script: @escaping @Sendable (Int) -> [Step]) throws {
         self.script = script
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw POSIXError(.EADDRINUSE)
-        }
-        self.listenFD = fd
-        self.port = Self.localPort(fd)
+        (listenFD, port) = try Loopback.bind(listenBacklog: 64, reuseAddress: true)
         let thread = Thread { [self] in self.acceptLoop() }
         thread.start()
     }
 
-    convenience init(steps: [Step]) throws {
+    public convenience init(steps: [Step]) throws {
         try self.init(script: { _ in steps })
     }
 
-    var requests: [Request] { lock.withLock { requestsSeen } }
-    var connections: Int { lock.withLock { connectionCount } }
+    public var requests: [Request] { state.withLock { $0.requests } }
+    public var connections: Int { state.withLock { $0.connections } }
 
-    func stop() {
-        let fds: Set<Int32> = lock.withLock {
-            stopped = true
-            return clientFDs
+    public func stop() {
+        let fds: Set<Int32> = state.withLock { state in
+            state.stopped = true
+            return state.clientFDs
         }
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
         for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
-    /// A port on 127.0.0.1 with nothing listening: connecting to it is refused.
-    static func closedPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        let port = localPort(fd)
-        close(fd)
-        return port
-    }
-
-    private static func localPort(_ fd: Int32) -> Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     private func acceptLoop() {
         while true {
             let client = accept(listenFD, nil, nil)
             if client < 0 { return }
-            let accepted: Bool = lock.withLock {
-                if stopped { return false }
-                connectionCount += 1
-                clientFDs.insert(client)
+            let accepted: Bool = state.withLock { state in
+                if state.stopped { return false }
+                state.connections += 1
+                state.clientFDs.insert(client)
                 return true
             }
             guard accepted else {
@@ -141,14 +102,14 @@ final class ScriptedServer: @unchecked Sendable {
 
     private func serve(_ fd: Int32) {
         defer {
-            lock.withLock { _ = clientFDs.remove(fd) }
+            state.withLock { _ = $0.clientFDs.remove(fd) }
             close(fd)
         }
         var pending: [UInt8] = []
         while let request = readRequest(fd, &pending) {
-            let index: Int = lock.withLock {
-                requestsSeen.append(request)
-                return requestsSeen.count - 1
+            let index: Int = state.withLock { state in
+                state.requests.append(request)
+                return state.requests.count - 1
             }
             for step in script(index) {
                 switch step {
@@ -178,15 +139,7 @@ final class ScriptedServer: @unchecked Sendable {
         }
     }
 
-    private func write(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { return false }
-            offset += sent
-        }
-        return true
-    }
+    private func write(_ fd: Int32, _ bytes: [UInt8]) -> Bool { Loopback.sendAll(fd, bytes) }
 
     /// Reads one request (head and `Content-Length` body); nil when the connection closed.
     private func readRequest(_ fd: Int32, _ pending: inout [UInt8]) -> Request? {
@@ -217,13 +170,13 @@ final class ScriptedServer: @unchecked Sendable {
 }
 
 extension ScriptedServer.Step {
-    static func raw(_ text: String) -> Self { .raw(Array(text.utf8)) }
+    public static func raw(_ text: String) -> Self { .raw(Array(text.utf8)) }
 
     /// The head of a chunked 200 event stream.
-    static let streamHead = raw("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+    public static let streamHead = raw("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
 
     /// A whole response with a `Content-Length` body.
-    static func response(_ status: String, contentType: String, body: String) -> Self {
+    public static func response(_ status: String, contentType: String, body: String) -> Self {
         raw("HTTP/1.1 \(status)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
     }
 }
