@@ -39,7 +39,7 @@ enum HTMLPage {
     .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px 12px}
     .card b{display:block;font-size:1.3rem}
     .card span{color:#4b5563;font-size:.85rem}
-    .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:14px}
+    .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:14px}
     figure{margin:0;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:6px}
     figcaption{color:#4b5563;font-size:.85rem;padding:2px 6px 4px}
     .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}

@@ -176,10 +176,9 @@ public enum HTMLReport {
 
     static func loadText(_ result: RunResult) -> String {
         let s = result.scenario
-        var text = s.openLoop.map { "open loop \(Fmt.fixed($0.rate, 2)) req/s \($0.arrival.rawValue)" }
+        if let stages = s.stages, !stages.isEmpty { return "stages " + stages.map(\.label).joined(separator: ", ") }
+        return s.openLoop.map { "open loop \(Fmt.fixed($0.rate, 2)) req/s \($0.arrival.rawValue)" }
             ?? "\(s.users) users @ \(Fmt.fixed(s.spawnRate, 2))/s spawn"
-        if let stages = s.stages, !stages.isEmpty { text += " · stages " + stages.map(\.label).joined(separator: ", ") }
-        return text
     }
 
     static func msText(_ d: DistributionStats, _ quantile: KeyPath<DistributionStats, Double>) -> String {

@@ -64,11 +64,13 @@ public enum HTMLSweepReport {
         let loads = steps.compactMap { load($0) }
         var ticks: [Double]?
         if sweep.axis == .users, let high = loads.max() {
-            ticks = (0...20).map { pow(2, Double($0)) }.filter { $0 <= max(high, 1) }
+            let last = (0...22).first { pow(2, Double($0)) >= high } ?? 22
+            ticks = (0...last).map { pow(2, Double($0)) }
         }
         var markers: [LineChart.Marker] = []
         if let knee = sweep.answers.knee, let x = answer(knee) {
-            markers.append(LineChart.Marker(x: x, label: "knee (\(knee.reason ?? "knee"))"))
+            let reason = knee.reason ?? "knee"
+            markers.append(LineChart.Marker(x: x, label: reason == "knee" ? "knee" : "knee (\(reason))"))
         }
 
         var throughput = LineChart(title: "Requests/s against \(sweep.axis == .rate ? "the offered rate" : "users")", xLabel: axisName,

@@ -76,8 +76,10 @@ struct ReportOutputTests {
         #expect(run.output.contains("control control-chart-load: 0 coloured pixels"), "the blank control must fail: \(run.output)")
 
         let sweepHTML = dir.appendingPathComponent("sweep.html").path
-        let sweep = try Child(["sweep", "--step-time", "1s", "--warmup", "0s", "--max-steps", "3", "--refinements", "0",
-                               "--mean-output-tokens", "10", "--quiet", "--html", sweepHTML, "--name", Self.hostileName])
+        let (mock, url) = try await startMock(["--ttft-ms", "20", "--itl-ms", "2"])
+        defer { mock.terminate() }
+        let sweep = try Child(["sweep", "--target", url, "--step-time", "1s", "--warmup", "0s", "--max-steps", "3", "--refinements", "0",
+                               "--mean-output-tokens", "16", "--quiet", "--html", sweepHTML, "--name", Self.hostileName])
         let status = await sweep.wait(timeout: .seconds(90))
         #expect(status == 0, "stderr: \(sweep.stderr)")
         let html = try String(contentsOfFile: sweepHTML, encoding: .utf8)

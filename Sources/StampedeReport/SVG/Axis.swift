@@ -18,7 +18,8 @@ struct Axis: Equatable {
     var ticks: [Double]
 
     /// The axis for `values`: from 0 (linear, unless `fromZero` is false) or the decade below (log) to a round
-    /// value at or above the largest. `explicitTicks` replaces the computed ticks (and widens the domain to them).
+    /// value at or above the largest. `explicitTicks` replaces the computed ticks, and the domain becomes the
+    /// span of those ticks and the values.
     init(scale: AxisScale, values: [Double], fromZero: Bool = true, explicitTicks: [Double]? = nil) {
         self.scale = scale
         let finite = values.filter { $0.isFinite }
@@ -50,8 +51,10 @@ struct Axis: Equatable {
         if let explicitTicks, !explicitTicks.isEmpty {
             let usable = explicitTicks.filter { $0.isFinite && (scale != .log || $0 > 0) }
             if let low = usable.min(), let high = usable.max() {
-                lo = min(lo, low)
-                hi = max(hi, high)
+                let data = finite.filter { scale != .log || $0 > 0 }
+                lo = min(low, data.min() ?? low)
+                hi = max(high, data.max() ?? high)
+                if hi <= lo { hi = lo + 1 }
                 ticks = usable
             }
         }
