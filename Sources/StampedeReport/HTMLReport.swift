@@ -78,9 +78,18 @@ public enum HTMLReport {
             chart.xTicks = nil
             return chart
         }
-        func line(_ name: String, _ color: String, dashed: Bool = false, side: LineChart.Side = .left,
+        // A long run is drawn in bins of `width` seconds, so a chart holds at most `maxPoints` points per line:
+        // rates are the bin's mean, latencies its highest per-second value.
+        let width = max(1, (series.count + maxPoints - 1) / maxPoints)
+        let bins = stride(from: 0, to: series.count, by: width).map { series[$0..<min($0 + width, series.count)] }
+        func line(_ name: String, _ color: String, dashed: Bool = false, side: LineChart.Side = .left, highest: Bool = false,
                   _ value: (IntervalPoint) -> Double?) -> LineChart.Series {
-            LineChart.Series(name: name, points: series.map { (x: $0.startSeconds, y: value($0)) }, color: color, dashed: dashed, side: side)
+            let points = bins.map { bin -> (x: Double, y: Double?) in
+                let values = bin.compactMap(value)
+                let y = values.isEmpty ? nil : highest ? values.max() : values.reduce(0, +) / Double(values.count)
+                return (x: bin.first?.startSeconds ?? 0, y: y)
+            }
+            return LineChart.Series(name: name, points: points, color: color, dashed: dashed, side: side)
         }
         var charts: [Chart] = []
 
@@ -96,8 +105,8 @@ public enum HTMLReport {
         }
         for (index, metric) in [LatencyMetric.ttft, .itl, .e2e].enumerated() {
             let key = metric.rawValue
-            let lines = [line("p50", palette[index + 1]) { $0.latency["\(key)_p50"].map { $0 * 1000 } },
-                         line("p95", palette[index + 1], dashed: true) { $0.latency["\(key)_p95"].map { $0 * 1000 } }]
+            let lines = [line("p50", palette[index + 1], highest: true) { $0.latency["\(key)_p50"].map { $0 * 1000 } },
+                         line("p95", palette[index + 1], dashed: true, highest: true) { $0.latency["\(key)_p95"].map { $0 * 1000 } }]
             charts.append(Chart(id: "chart-\(key)", chart: timeChart("\(metric.title) p50 and p95 over time", "ms", lines),
                                 caption: "\(metric.title) = \(metric.formula); quantiles of the requests that finished in each second"))
         }
@@ -123,10 +132,19 @@ public enum HTMLReport {
                                      series: curves)
         distribution.xScale = .percentile(decades: decades)
         distribution.yScale = .log
+        if width > 1 {
+            for index in charts.indices {
+                charts[index].caption = (charts[index].caption ?? "") + " (drawn in \(width)-second bins: rates are the bin's mean,"
+                    + " latencies its highest value)"
+            }
+        }
         charts.append(Chart(id: "chart-distribution", chart: distribution,
                             caption: "value at each percentile, from the merged HDR histograms (3 significant digits)"))
         return charts
     }
+
+    /// The most points a time chart draws per line (a 30-day run has 2.6 million seconds).
+    static let maxPoints = 1500
 
     /// The open-loop rate in effect at `seconds`: the stage's, or the run's.
     static func targetRate(at seconds: Double, result: RunResult, fallback: Double) -> Double? {

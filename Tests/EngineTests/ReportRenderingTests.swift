@@ -1,6 +1,7 @@
 import Foundation
 import StampedeCore
-import StampedeMetrics
+@testable import StampedeEngine
+@testable import StampedeMetrics
 @testable import StampedeReport
 import Testing
 
@@ -72,6 +73,26 @@ struct ReportRenderingTests {
         #expect(abs((points.last?.y ?? 0) - 999) <= 1)
         #expect(PercentileCurve.points(MetricHistogram(), decades: 3, unit: 1).isEmpty)
         #expect(PercentileCurve.decades(count: 5) == 1 && PercentileCurve.decades(count: 20_000) == 4)
+    }
+
+    @Test func longRunsAreDrawnInBinsButWrittenPerSecond() {
+        let points = (0..<4000).map { i in
+            IntervalPoint(interval: i, startSeconds: Double(i), users: 3, inFlight: 1, finished: 2, succeeded: 2, failed: 0, throttled: 0,
+                          inputTokens: 10, outputTokens: 20, latency: ["e2e_p50": 0.5, "e2e_p95": i == 1234 ? 9 : 0.8])
+        }
+        let result = RunResult(runId: "r", name: "long", startedAt: "2026-01-01T00:00:00Z", stopReason: .runTime, durationSeconds: 4000,
+                               scenario: Scenario(target: "http://127.0.0.1:1"), overall: StatsSummary(MetricSet(), durationSeconds: 4000),
+                               stages: [], timeSeries: points, workers: [], formulas: [:])
+        let charts = HTMLReport.charts(result)
+        let e2e = charts.first { $0.id == "chart-e2e" }
+        let p95 = e2e?.chart.series.first { $0.name == "p95" }
+        #expect(p95?.points.count == 1334, "4000 seconds in 3-second bins")
+        #expect(p95?.points.compactMap { $0.y }.max() == 9000, "a bin keeps its highest latency")
+        #expect(charts.first { $0.id == "chart-load" }?.chart.series.first?.points.first?.y == 2, "a bin's rate is its mean")
+        #expect(e2e?.caption?.contains("3-second bins") == true)
+        let history = LocustCSV.history(result).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(history.count == 4001, "header and one row per second")
+        #expect(history[1].hasPrefix("1767225600,3,,Aggregated,2.000000,0.000000,500,"), "\(history[1])")
     }
 
     @Test func intervalPointsCarryP95ErrorClassesAndRunningTotals() {
