@@ -29,9 +29,9 @@ public enum HTMLReport {
         body += "<div class=\"charts\">" + charts(result).map { HTMLPage.figure($0.chart, id: $0.id, caption: $0.caption) }.joined() + "</div>"
         body += HTMLPage.heading(2, "Summary")
         body += summaryTables(s)
-        let extra = ConsoleReport.loadModelLines(result) + ConsoleReport.sloCostLines(result)
+        let extra = ConsoleReport.loadModelLines(result) + ConsoleReport.sloCostLines(result) + ConsoleReport.generatorLines(result)
         if !extra.isEmpty {
-            body += HTMLPage.heading(2, "Open loop, stages, SLO and cost")
+            body += HTMLPage.heading(2, "Open loop, stages, SLO, cost and the generator self-check")
             body += HTMLPage.pre(extra.drop { $0.isEmpty }.joined(separator: "\n"))
         }
         if result.stages.count > 1 {
