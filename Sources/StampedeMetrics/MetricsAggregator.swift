@@ -156,7 +156,8 @@ public struct MetricsAggregator: Sendable {
             guard !histogram.isEmpty else { continue }
             let dense = histogram.dense
             for p in key == .e2e ? locustPercentiles : [50, 90, 95, 99] {
-                latency["\(key.rawValue)_p\(percentileLabel(p))"] = Double(dense.valueAtPercentile(p)) * key.toDisplayUnit
+                let value = p >= 100 ? histogram.max : dense.valueAtPercentile(p)
+                latency["\(key.rawValue)_p\(percentileLabel(p))"] = Double(value) * key.toDisplayUnit
             }
         }
         let c = set.counters

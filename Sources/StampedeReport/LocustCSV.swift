@@ -78,7 +78,7 @@ public enum LocustCSV {
             let itl = s[.itl]
             let duration = max(s.durationSeconds, 1e-9)
             var row = [entry.type, entry.name, "\(s.requestsFinished)", "\(s.requestsFailed)",
-                       e2e.count > 0 ? wholeMs(e2e.p50) : "0", ms(e2e.count > 0 ? e2e.mean : 0), ms(e2e.min), ms(e2e.max), "0",
+                       e2e.count > 0 ? wholeMs(Swift.min(Swift.max(e2e.p50, e2e.min), e2e.max)) : "0", ms(e2e.count > 0 ? e2e.mean : 0), ms(e2e.min), ms(e2e.max), "0",
                        number(s.requestsPerSecond), number(Double(s.requestsFailed) / duration)]
             row += percentiles(entry.histograms[.e2e])
             row += [ms(ttft.p50), ms(ttft.mean), ms(ttft.p95), ms(ttft.p99), ms(itl.p50), ms(itl.mean), ms(itl.p95), ms(itl.p99),
@@ -88,10 +88,12 @@ public enum LocustCSV {
         return CSVText.table(rows)
     }
 
-    /// Locust's percentile columns: whole ms from the HDR histogram, "N/A" without samples.
+    /// Locust's percentile columns: whole ms from the HDR histogram, kept within the exact minimum and maximum
+    /// (a bucket's value can lie a little past them; Locust clamps its median the same way), "N/A" without samples.
     static func percentiles(_ histogram: MetricHistogram) -> [String] {
         MetricsAggregator.locustPercentiles.map { p in
-            histogram.isEmpty ? "N/A" : wholeMs(Double(histogram.value(atPercentile: p)) * HistogramKey.e2e.toDisplayUnit)
+            let value = Swift.min(Swift.max(histogram.value(atPercentile: p), histogram.min), histogram.max)
+            return histogram.isEmpty ? "N/A" : wholeMs(Double(value) * HistogramKey.e2e.toDisplayUnit)
         }
     }
 

@@ -111,11 +111,11 @@ struct ReportRenderingTests {
         #expect(series[0].errorsByClass == [ErrorClass.http5xx.rawValue: 1])
         #expect(series[1].errorsByClass.isEmpty)
         for key in ["ttft_p95", "itl_p95", "e2e_p95", "e2e_p66", "e2e_p99.9", "e2e_p100"] { #expect(series[0].latency[key] != nil, "\(key)") }
-        // Running E2E totals: the first second's request alone, then both.
+        // Running E2E totals (E2E = last token - send: 140 ms, 340 ms): the first second's request alone, then both.
         let first = series[0].latency["e2e_total_max"] ?? 0
         let second = series[1].latency["e2e_total_max"] ?? 0
-        #expect(first > 0.14 && first < 0.15, "\(first)")
-        #expect(second > 0.34 && second < 0.35, "\(second)")
+        #expect(abs(first - 0.140) < 0.001, "\(first)")
+        #expect(abs(second - 0.340) < 0.001, "\(second)")
         #expect(series[1].latency["e2e_total_min"] == series[0].latency["e2e_total_min"])
     }
 }

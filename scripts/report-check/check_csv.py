@@ -41,20 +41,22 @@ def main():
     else:
         a = agg[0]
         e2e = overall["latency"]["e2e"]
+        # Locust's columns keep a percentile within the exact min and max (a bucket's value can pass them).
+        ms = lambda q: round(min(max(e2e[q], e2e["min"]), e2e["max"]) * 1000)
         checks = [
             ("Request Count", int(a["Request Count"]) == overall["requests_finished"]),
             ("Failure Count", int(a["Failure Count"]) == overall["requests_failed"]),
-            ("Median Response Time", int(a["Median Response Time"]) == round(e2e["p50"] * 1000)),
+            ("Median Response Time", int(a["Median Response Time"]) == ms("p50")),
             ("Average Response Time", near(a["Average Response Time"], e2e["mean"] * 1000, 0.002)),
             ("Min Response Time", near(a["Min Response Time"], e2e["min"] * 1000, 0.002)),
             ("Max Response Time", near(a["Max Response Time"], e2e["max"] * 1000, 0.002)),
             ("Requests/s", near(a["Requests/s"], overall["requests_per_second"], 1e-5)),
             ("Failures/s", near(a["Failures/s"], overall["requests_failed"] / overall["duration_seconds"], 1e-5)),
-            ("50%", int(a["50%"]) == round(e2e["p50"] * 1000)),
-            ("90%", int(a["90%"]) == round(e2e["p90"] * 1000)),
-            ("95%", int(a["95%"]) == round(e2e["p95"] * 1000)),
-            ("99%", int(a["99%"]) == round(e2e["p99"] * 1000)),
-            ("100%", int(a["100%"]) == round(e2e["max"] * 1000)),
+            ("50%", int(a["50%"]) == ms("p50")),
+            ("90%", int(a["90%"]) == ms("p90")),
+            ("95%", int(a["95%"]) == ms("p95")),
+            ("99%", int(a["99%"]) == ms("p99")),
+            ("100%", int(a["100%"]) == ms("max")),
             ("TTFT Median", near(a["TTFT Median"], overall["latency"]["ttft"]["p50"] * 1000, 0.002)),
             ("ITL 95%", near(a["ITL 95%"], overall["latency"]["itl"]["p95"] * 1000, 0.002)),
             ("Output Tokens/s", near(a["Output Tokens/s"], overall["output_tokens_per_second"], 1e-4)),
