@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Swift toolchain. Idempotent; CI runs it first.
 # python3 (LLMPerf file checks, check-deploy.sh), PyYAML (check-deploy.sh parses compose.yaml and
-# the Kubernetes manifests), iproute2 and iptables (netns-cluster.sh and its partition), setpriv, check-jsonschema and kubernetes-validate
+# the Kubernetes manifests), chromium (the HTML report's screenshot test), iproute2 and iptables (netns-cluster.sh and its partition), setpriv, check-jsonschema and kubernetes-validate
 # (check-deploy.sh's schema checks). Tests whose tools are missing skip.
 set -euo pipefail
 can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
@@ -15,6 +15,7 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)     # netns-cluster.sh --partition
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)    # processes run as nobody under root
+command -v chromium >/dev/null 2>&1 || need+=(chromium)     # headless screenshots of --html reports
 if [ ${#need[@]} -gt 0 ]; then
   if can_apt; then
     apt_install "${need[@]}"

@@ -8,12 +8,14 @@ enum LoadModelResults {
     static func stages(plan: StagePlan, sets: [Int: MetricSet], runNs: Int64) -> [StageResult] {
         let runSeconds = Double(runNs) / 1e9
         guard !plan.isEmpty else {
-            return sets.keys.sorted().map { StageResult(index: $0, label: "stage \($0)", summary: StatsSummary(sets[$0]!, durationSeconds: runSeconds)) }
+            return sets.keys.sorted().map {
+                StageResult(index: $0, label: "stage \($0)", summary: StatsSummary(sets[$0]!, durationSeconds: runSeconds), total: sets[$0]!)
+            }
         }
         return plan.steps.filter { $0.startNs < max(runNs, 1) || sets[$0.index] != nil }.map { step in
             StageResult(index: step.index, label: step.label,
                         summary: StatsSummary(sets[step.index] ?? MetricSet(), durationSeconds: plan.seconds(ofStage: step.index, runNs: runNs)),
-                        users: step.users, rate: step.rate, startSeconds: Double(step.startNs) / 1e9)
+                        users: step.users, rate: step.rate, startSeconds: Double(step.startNs) / 1e9, total: sets[step.index] ?? MetricSet())
         }
     }
 

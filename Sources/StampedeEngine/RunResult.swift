@@ -34,6 +34,12 @@ public struct StageResult: Codable, Sendable, Equatable {
     public var rate: Double? = nil
     /// Stage start, seconds on the run clock.
     public var startSeconds: Double? = nil
+    /// The merged histograms behind `summary` (not serialised), for renderers that need more than its quantiles.
+    public var total = MetricSet()
+
+    enum CodingKeys: String, CodingKey {
+        case index, label, summary, users, rate, startSeconds
+    }
 }
 
 /// Open-loop figures of a run (or of one stage).

@@ -14,11 +14,16 @@ public struct IntervalPoint: Codable, Sendable, Equatable {
     public var inputTokens: Int
     public var outputTokens: Int
     /// Latency quantiles of the requests that finished in this interval, seconds, keyed "ttft_p50", "e2e_p90", …
+    /// (p50, p90, p95, p99 of TTFT, ITL and E2E; E2E also at Locust's p66, p75, p80, p98, p99.9, p99.99 and p100).
+    /// "e2e_total_p50", "e2e_total_mean", "e2e_total_min" and "e2e_total_max" describe every request that finished
+    /// up to the end of this interval (Locust's "Total … Response Time" columns).
     public var latency: [String: Double]
     /// Whether any worker's load generator was saturated in this interval (nil: no self-check reported).
     public var generatorSaturated: Bool? = nil
     /// The highest CPU share of its allowance any worker's generator used in this interval.
     public var generatorCPUShare: Double? = nil
+    /// Failed requests of this interval per `ErrorClass` raw value.
+    public var errorsByClass: [String: Int] = [:]
 
     public var requestsPerSecond: Double { Double(finished) }
     public var outputTokensPerSecond: Double { Double(outputTokens) }
@@ -48,6 +53,8 @@ public struct MetricsAggregator: Sendable {
     public private(set) var workers: [String: WorkerTally] = [:]
     private var open: [Int: (set: MetricSet, users: [String: Int], inFlight: [String: Int])] = [:]
     private var closed: [Int: IntervalPoint] = [:]
+    /// E2E of every interval closed so far (for the running totals of each point).
+    private var closedE2E = MetricHistogram()
 
     public init(intervalNs: Int64 = 1_000_000_000) {
         self.intervalNs = intervalNs
@@ -77,6 +84,7 @@ public struct MetricsAggregator: Sendable {
             point.throttled &+|= c.throttled
             point.inputTokens &+|= c.inputTokens
             point.outputTokens &+|= c.outputTokens
+            point.errorsByClass.addSaturating(c.errorsByClass)
             closed[delta.interval] = point
         } else {
             var entry = open[delta.interval] ?? (MetricSet(), [:], [:])
@@ -108,10 +116,19 @@ public struct MetricsAggregator: Sendable {
 
     /// Reduces every open interval below `interval` to its point and drops its histograms.
     public mutating func close(intervalsBefore interval: Int) {
-        for index in open.keys where index < interval {
+        for index in open.keys.filter({ $0 < interval }).sorted() {
             let entry = open.removeValue(forKey: index)!
-            closed[index] = Self.point(index: index, intervalNs: intervalNs, entry.set,
-                                       users: entry.users.values.reduce(0, &+|), inFlight: entry.inFlight.values.reduce(0, &+|))
+            var point = Self.point(index: index, intervalNs: intervalNs, entry.set,
+                                   users: entry.users.values.reduce(0, &+|), inFlight: entry.inFlight.values.reduce(0, &+|))
+            closedE2E.add(entry.set[.e2e])
+            if !closedE2E.isEmpty {
+                let total = closedE2E.stats.scaled(by: HistogramKey.e2e.toDisplayUnit)
+                point.latency["e2e_total_p50"] = total.p50
+                point.latency["e2e_total_mean"] = total.mean
+                point.latency["e2e_total_min"] = total.min
+                point.latency["e2e_total_max"] = total.max
+            }
+            closed[index] = point
         }
     }
 
@@ -137,13 +154,23 @@ public struct MetricsAggregator: Sendable {
         for key in [LatencyMetric.ttft, .itl, .e2e].map(HistogramKey.latency) {
             let histogram = set[key]
             guard !histogram.isEmpty else { continue }
-            for p in [50.0, 90, 99] {
-                latency["\(key.rawValue)_p\(Int(p))"] = Double(histogram.value(atPercentile: p)) * key.toDisplayUnit
+            let dense = histogram.dense
+            for p in key == .e2e ? locustPercentiles : [50, 90, 95, 99] {
+                let value = p >= 100 ? histogram.max : dense.valueAtPercentile(p)
+                latency["\(key.rawValue)_p\(percentileLabel(p))"] = Double(value) * key.toDisplayUnit
             }
         }
         let c = set.counters
         return IntervalPoint(interval: index, startSeconds: Double(Int64(index) * intervalNs) / 1e9, users: users, inFlight: inFlight,
                              finished: c.finished, succeeded: c.succeeded, failed: c.failed, throttled: c.throttled,
-                             inputTokens: c.inputTokens, outputTokens: c.outputTokens, latency: latency)
+                             inputTokens: c.inputTokens, outputTokens: c.outputTokens, latency: latency, errorsByClass: c.errorsByClass)
+    }
+
+    /// The percentiles Locust reports (its CSV columns "50%" … "100%").
+    public static let locustPercentiles: [Double] = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100]
+
+    /// "50", "99.9": a percentile as it appears in keys and column names.
+    public static func percentileLabel(_ p: Double) -> String {
+        p == p.rounded() ? String(Int(p)) : String(p)
     }
 }

@@ -8,6 +8,10 @@ public struct OutputSettings: Sendable {
     public var jsonPath: String?
     public var llmperfDirectory: String?
     public var requestsJSONLPath: String?
+    /// `--csv PREFIX`: Locust's four CSV files.
+    public var csvPrefix: String?
+    /// `--html PATH`: the self-contained HTML report.
+    public var htmlPath: String?
     /// Live progress: `.tty` redraws one line, `.lines` prints a line every `linesEvery` seconds, `.off` prints nothing.
     public var live: LiveMode
     public var linesEvery: Double = 10
@@ -19,10 +23,12 @@ public struct OutputSettings: Sendable {
     public enum LiveMode: Sendable { case tty, lines, off }
 
     public init(jsonPath: String? = nil, llmperfDirectory: String? = nil, requestsJSONLPath: String? = nil,
-                live: LiveMode = .off, maxErrorRate: Double = 0) {
+                live: LiveMode = .off, maxErrorRate: Double = 0, csvPrefix: String? = nil, htmlPath: String? = nil) {
         self.jsonPath = jsonPath
         self.llmperfDirectory = llmperfDirectory
         self.requestsJSONLPath = requestsJSONLPath
+        self.csvPrefix = csvPrefix
+        self.htmlPath = htmlPath
         self.live = live
         self.maxErrorRate = maxErrorRate
     }
@@ -84,6 +90,13 @@ public final class RunOutputs: Sendable {
         }
         if let path = settings.jsonPath {
             try JSONReport.write(result, to: path)
+            written.append(path)
+        }
+        if let prefix = settings.csvPrefix {
+            written += try LocustCSV.write(result, prefix: prefix)
+        }
+        if let path = settings.htmlPath {
+            try HTMLReport.write(result, to: path)
             written.append(path)
         }
         if let directory = settings.llmperfDirectory {

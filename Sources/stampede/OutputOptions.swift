@@ -14,6 +14,12 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write every request's raw record as one JSON line.", valueName: "path"))
     var requestsJsonl: String?
 
+    @Option(help: ArgumentHelp("Write Locust's CSV files: <prefix>_stats.csv, _stats_history.csv (one row per second), _failures.csv and _exceptions.csv.", valueName: "prefix"))
+    var csv: String?
+
+    @Option(help: ArgumentHelp("Write a self-contained HTML report with charts (opens offline).", valueName: "path"))
+    var html: String?
+
     @Option(help: ArgumentHelp("Exit with code 1 when the share of failed requests is above this (0 to 1). 0 means any failure fails the run.", valueName: "fraction"))
     var maxErrorRate: Double = 0
 
@@ -36,7 +42,7 @@ struct OutputOptions: ParsableArguments {
     var settings: OutputSettings {
         let live: OutputSettings.LiveMode = quiet ? .off : (isatty(STDERR_FILENO) == 1 ? .tty : .lines)
         var settings = OutputSettings(jsonPath: json, llmperfDirectory: llmperfDir, requestsJSONLPath: requestsJsonl,
-                                      live: live, maxErrorRate: maxErrorRate)
+                                      live: live, maxErrorRate: maxErrorRate, csvPrefix: csv, htmlPath: html)
         settings.failOnSaturation = failOnSaturation
         return settings
     }

@@ -56,6 +56,8 @@ struct SweepCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Write the steps and the answers as JSON.", valueName: "path"))
     var json: String?
+    @Option(help: ArgumentHelp("Write a self-contained HTML report: req/s and latency against the load, the knee marked.", valueName: "path"))
+    var html: String?
     @Flag(help: "No line per step while the sweep runs.")
     var quiet = false
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
@@ -171,6 +173,10 @@ struct SweepCommand: AsyncParsableCommand {
         if let json {
             do { try SweepReport.write(result, to: json) } catch { throw CLIError("\(error)") }
             print("wrote \(json)")
+        }
+        if let html {
+            do { try HTMLSweepReport.write(result, to: html) } catch { throw CLIError("\(error)") }
+            print("wrote \(html)")
         }
         if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         if result.stoppedBy == "baseline_failed" { throw ExitCode(2) }
