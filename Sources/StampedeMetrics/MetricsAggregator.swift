@@ -122,7 +122,7 @@ public struct MetricsAggregator: Sendable {
                                    users: entry.users.values.reduce(0, &+|), inFlight: entry.inFlight.values.reduce(0, &+|))
             closedE2E.add(entry.set[.e2e])
             if !closedE2E.isEmpty {
-                let total = closedE2E.stats.scaled(by: HistogramKey.e2e.toDisplayUnit)
+                let total = closedE2E.stats.scaled(by: HistogramKey.latency(.e2e).toDisplayUnit)
                 point.latency["e2e_total_p50"] = total.p50
                 point.latency["e2e_total_mean"] = total.mean
                 point.latency["e2e_total_min"] = total.min
@@ -155,7 +155,7 @@ public struct MetricsAggregator: Sendable {
             let histogram = set[key]
             guard !histogram.isEmpty else { continue }
             let dense = histogram.dense
-            for p in key == .e2e ? locustPercentiles : [50, 90, 95, 99] {
+            for p in key == .latency(.e2e) ? locustPercentiles : [50, 90, 95, 99] {
                 let value = p >= 100 ? histogram.max : dense.valueAtPercentile(p)
                 latency["\(key.rawValue)_p\(percentileLabel(p))"] = Double(value) * key.toDisplayUnit
             }

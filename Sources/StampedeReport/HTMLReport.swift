@@ -123,7 +123,7 @@ public enum HTMLReport {
         let total = result.total
         let decades = PercentileCurve.decades(count: total[.e2e].count)
         var curves: [LineChart.Series] = []
-        for (index, key) in [HistogramKey.ttft, .itl, .e2e].enumerated() where !total[key].isEmpty {
+        for (index, key) in [HistogramKey.latency(.ttft), .latency(.itl), .latency(.e2e)].enumerated() where !total[key].isEmpty {
             curves.append(LineChart.Series(name: key.latency?.title ?? key.rawValue,
                                            points: PercentileCurve.points(total[key], decades: decades, unit: key.toDisplayUnit * 1000),
                                            color: palette[index + 1]))

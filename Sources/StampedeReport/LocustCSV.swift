@@ -93,7 +93,7 @@ public enum LocustCSV {
     static func percentiles(_ histogram: MetricHistogram) -> [String] {
         MetricsAggregator.locustPercentiles.map { p in
             let value = Swift.min(Swift.max(histogram.value(atPercentile: p), histogram.min), histogram.max)
-            return histogram.isEmpty ? "N/A" : wholeMs(Double(value) * HistogramKey.e2e.toDisplayUnit)
+            return histogram.isEmpty ? "N/A" : wholeMs(Double(value) * HistogramKey.latency(.e2e).toDisplayUnit)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StampedeTestSupport
 import Testing
 
 /// `--csv` and `--html` of `stampede run` (and `--html` of `stampede sweep`) against `stampede mock`: the files are
@@ -14,16 +15,16 @@ struct ReportOutputTests {
     /// A 2-stage run with 10% errors, writing JSON, CSV and HTML into `dir`.
     static func run(in dir: URL) async throws -> (json: String, csv: String, html: String, stdout: String) {
         let (mock, url) = try await startMock(["--ttft-ms", "40", "--itl-ms", "4", "--error-rate-500", "0.1"])
-        defer { mock.terminate() }
+        defer { mock.kill() }
         let json = dir.appendingPathComponent("run.json").path
         let csv = dir.appendingPathComponent("out/run").path
         let html = dir.appendingPathComponent("run.html").path
         var environment = ProcessInfo.processInfo.environment
         environment["OPENAI_API_KEY"] = secret
-        let run = try Child(["run", "--target", url, "--stages", "2u:3s,4u:3s", "--spawn-rate", "50", "--mean-output-tokens", "20",
+        let run = try ChildProcess(["run", "--target", url, "--stages", "2u:3s,4u:3s", "--spawn-rate", "50", "--mean-output-tokens", "20",
                              "--stddev-output-tokens", "0", "--max-error-rate", "1", "--quiet", "--name", hostileName,
                              "--json", json, "--csv", csv, "--html", html], environment: environment)
-        let status = await run.wait(timeout: .seconds(90))
+        let status = await run.waitForExit(timeout: .seconds(90))
         #expect(status == 0, "stderr: \(run.stderr)")
         return (json, csv, html, run.stdout)
     }
@@ -77,10 +78,10 @@ struct ReportOutputTests {
 
         let sweepHTML = dir.appendingPathComponent("sweep.html").path
         let (mock, url) = try await startMock(["--ttft-ms", "20", "--itl-ms", "2"])
-        defer { mock.terminate() }
-        let sweep = try Child(["sweep", "--target", url, "--step-time", "1s", "--warmup", "0s", "--max-steps", "3", "--refinements", "0",
+        defer { mock.kill() }
+        let sweep = try ChildProcess(["sweep", "--target", url, "--step-time", "1s", "--warmup", "0s", "--max-steps", "3", "--refinements", "0",
                                "--mean-output-tokens", "16", "--quiet", "--html", sweepHTML, "--name", Self.hostileName])
-        let status = await sweep.wait(timeout: .seconds(90))
+        let status = await sweep.waitForExit(timeout: .seconds(90))
         #expect(status == 0, "stderr: \(sweep.stderr)")
         let html = try String(contentsOfFile: sweepHTML, encoding: .utf8)
         #expect(Self.externalReferences(html).isEmpty)
