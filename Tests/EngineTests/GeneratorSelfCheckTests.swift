@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 @testable import StampedeEngine
 import StampedeClient
@@ -7,19 +8,20 @@ import Synchronization
 import StampedeTestSupport
 import Testing
 
-/// A CPU source that reports `share` of its allowance used, whatever the process does.
+/// A CPU source that reports `share` of its allowance used over time on `clock`, whatever the process does.
 final class FakeCPU: CPUSource {
     let share: Double
     let allowanceCores: Double
-    let start = ContinuousClock.now
+    let clock: any EngineClock
 
-    init(share: Double, allowanceCores: Double = 2) {
+    init(share: Double, allowanceCores: Double = 2, clock: any EngineClock) {
         self.share = share
         self.allowanceCores = allowanceCores
+        self.clock = clock
     }
 
     func processCPUSeconds() -> Double {
-        Double(start.duration(to: .now).nanoseconds) / 1e9 * share * allowanceCores
+        Double(clock.nowNs) / 1e9 * share * allowanceCores
     }
 }
 
@@ -115,23 +117,37 @@ struct GeneratorSelfCheckTests {
     }
 
     @Test("a worker whose CPU source says it is starved is flagged; one with headroom is not")
-    func driverUsesItsCPUSource() async {
-        func run(_ cpu: FakeCPU) async -> RunResult {
+    func driverUsesItsCPUSource() async throws {
+        // A fake CPU and a test clock: every interval is sampled, however loaded the test machine is.
+        func run(share: Double, allowance: Double) async throws -> RunResult {
+            let testClock = TestClock()
+            let clock = ClockAdapter(testClock)
             var options = CoordinatorOptions()
-            options.intervalNs = 100_000_000
-            // Only the CPU is under test: a loaded test machine may wake timers late.
+            options.clock = clock
+            // Only the CPU is under test: the loop lag on a test clock says nothing.
             options.saturation.loopLagP99Us = 60_000_000
-            let coordinator = RunCoordinator(scenario: scenario(users: 2, runTime: 1.0), options: options)
-            await coordinator.add(LocalWorkerLink(executor: FakeExecutor(delay: .milliseconds(20)), intervalNs: 100_000_000, cpu: cpu))
-            return await coordinator.run()
+            let coordinator = RunCoordinator(scenario: scenario(users: 2, spawnRate: 1000, runTime: 10), options: options)
+            await coordinator.add(LocalWorkerLink(executor: ClockedExecutor(clock: clock, latencyNs: 250_000_000), clock: clock,
+                                                  cpu: FakeCPU(share: share, allowanceCores: allowance, clock: clock)))
+            let done = Mutex<RunResult?>(nil)
+            let task = Task { done.withLock { [result = await coordinator.run()] in $0 = result } }
+            var steps = 0
+            while done.withLock({ $0 == nil }), steps < 3_000 {
+                await testClock.advance(by: .milliseconds(10))
+                steps += 1
+            }
+            await task.value
+            return try #require(done.withLock { $0 })
         }
-        let starved = await run(FakeCPU(share: 1.5, allowanceCores: 0.5))
+        let starved = try await run(share: 1.5, allowance: 0.5)
         #expect(starved.generator?.saturated == true)
         #expect(starved.generator?.workers.first?.allowanceCores == 0.5)
-        #expect((starved.generator?.saturatedIntervals ?? 0) >= 5)
-        let easy = await run(FakeCPU(share: 0.1))
+        #expect((starved.generator?.saturatedIntervals ?? 0) >= 9, "\(String(describing: starved.generator))")
+        #expect(starved.timeSeries.prefix(10).allSatisfy { $0.generatorSaturated == true })
+        let easy = try await run(share: 0.1, allowance: 2)
         #expect(easy.generator?.saturated == false)
         #expect(easy.generator?.saturatedIntervals == 0)
+        #expect((easy.generator?.workers.first?.cpuShareMax ?? 1) < 0.2)
     }
 
     @Test("a sweep whose generator saturates stops there, reports no knee, and names the last trustworthy step")
