@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stampede", targets: ["stampede"]),
+        // For Benchmarks/ (a package of its own that depends on this one by path).
+        .library(name: "StampedeClient", targets: ["StampedeClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -85,7 +87,7 @@ let package = Package(
         .executableTarget(name: "FuzzWire", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzSSE", dependencies: ["FuzzSupport"]),
         .testTarget(name: "CoreTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeWorkload"]),
-        .testTarget(name: "ClientTests", dependencies: ["StampedeCore", "StampedeClient", "StampedeMock"]),
+        .testTarget(name: "ClientTests", dependencies: ["StampedeCore", "StampedeClient", "StampedeMock", "StampedeWorkload"]),
         .testTarget(name: "MockTests", dependencies: ["StampedeCore", "StampedeMock"]),
         .testTarget(name: "EngineTests", dependencies: [
             "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport", "StampedeMock", "StampedeWorkload", "StampedeClient",
