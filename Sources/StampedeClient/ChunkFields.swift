@@ -1,9 +1,21 @@
 /// The contents of one JSON string (between its quotes) as a byte range of the scanned text.
 struct JSONStringSpan: Sendable, Equatable {
-    var start: Int
-    var end: Int
+    /// 32 bits keep `JSONFieldValue` small (16 bytes): an event is at most `SSEParser.maxEventBytes`,
+    /// and `ChunkScanner` refuses a text of 2 GiB or more.
+    private var lower: UInt32
+    private var upper: UInt32
     /// It holds escapes, so it must be decoded; otherwise its bytes are its text.
     var hasEscapes: Bool
+
+    var start: Int { Int(lower) }
+    var end: Int { Int(upper) }
+
+    /// `start...end` must be offsets below 2^32 (`ChunkScanner` checks the text's size).
+    init(start: Int, end: Int, hasEscapes: Bool) {
+        lower = UInt32(truncatingIfNeeded: start)
+        upper = UInt32(truncatingIfNeeded: end)
+        self.hasEscapes = hasEscapes
+    }
 
     /// The string is `""`: every escape decodes to at least one character.
     var isEmpty: Bool { start == end }
@@ -104,80 +116,82 @@ enum ChunkField: UInt8, Sendable, CaseIterable {
 }
 
 /// What the scan kept of one event: every `ChunkField` (`.absent` unless it was there) and whether
-/// `choices[0]` is an object.
+/// `choices[0]` is an object. One stored property per field (read in place: an array would cost an
+/// allocation per event, and a tuple was copied whole on every read).
 struct ChunkFields: Sendable, Equatable {
-    private var values = ChunkFieldStorage()
     /// `choices` is an array whose first element is an object.
     var hasChoice = false
-
-    subscript(_ field: ChunkField) -> JSONFieldValue {
-        get { values[field] }
-        set { values[field] = newValue }
-    }
-}
-
-/// 21 values inline (an array would cost an allocation per event).
-private struct ChunkFieldStorage: Sendable, Equatable {
-    var root: (JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue,
-               JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue)
-        = (.absent, .absent, .absent, .absent, .absent, .absent, .absent, .absent)
-    var nested: (JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue,
-                 JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue, JSONFieldValue)
-        = (.absent, .absent, .absent, .absent, .absent, .absent, .absent, .absent, .absent, .absent, .absent, .absent, .absent)
-
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        ChunkField.allCases.allSatisfy { lhs[$0] == rhs[$0] }
-    }
+    private var choices = JSONFieldValue.absent
+    private var usage = JSONFieldValue.absent
+    private var error = JSONFieldValue.absent
+    private var object = JSONFieldValue.absent
+    private var message = JSONFieldValue.absent
+    private var token = JSONFieldValue.absent
+    private var generatedText = JSONFieldValue.absent
+    private var details = JSONFieldValue.absent
+    private var delta = JSONFieldValue.absent
+    private var choiceText = JSONFieldValue.absent
+    private var finishReason = JSONFieldValue.absent
+    private var content = JSONFieldValue.absent
+    private var reasoningContent = JSONFieldValue.absent
+    private var reasoning = JSONFieldValue.absent
+    private var promptTokens = JSONFieldValue.absent
+    private var completionTokens = JSONFieldValue.absent
+    private var errorMessage = JSONFieldValue.absent
+    private var tokenText = JSONFieldValue.absent
+    private var tokenSpecial = JSONFieldValue.absent
+    private var generatedTokens = JSONFieldValue.absent
+    private var detailsFinishReason = JSONFieldValue.absent
 
     subscript(_ field: ChunkField) -> JSONFieldValue {
         get {
             switch field {
-            case .choices: root.0
-            case .usage: root.1
-            case .error: root.2
-            case .object: root.3
-            case .message: root.4
-            case .token: root.5
-            case .generatedText: root.6
-            case .details: root.7
-            case .delta: nested.0
-            case .choiceText: nested.1
-            case .finishReason: nested.2
-            case .content: nested.3
-            case .reasoningContent: nested.4
-            case .reasoning: nested.5
-            case .promptTokens: nested.6
-            case .completionTokens: nested.7
-            case .errorMessage: nested.8
-            case .tokenText: nested.9
-            case .tokenSpecial: nested.10
-            case .generatedTokens: nested.11
-            case .detailsFinishReason: nested.12
+            case .choices: choices
+            case .usage: usage
+            case .error: error
+            case .object: object
+            case .message: message
+            case .token: token
+            case .generatedText: generatedText
+            case .details: details
+            case .delta: delta
+            case .choiceText: choiceText
+            case .finishReason: finishReason
+            case .content: content
+            case .reasoningContent: reasoningContent
+            case .reasoning: reasoning
+            case .promptTokens: promptTokens
+            case .completionTokens: completionTokens
+            case .errorMessage: errorMessage
+            case .tokenText: tokenText
+            case .tokenSpecial: tokenSpecial
+            case .generatedTokens: generatedTokens
+            case .detailsFinishReason: detailsFinishReason
             }
         }
         set {
             switch field {
-            case .choices: root.0 = newValue
-            case .usage: root.1 = newValue
-            case .error: root.2 = newValue
-            case .object: root.3 = newValue
-            case .message: root.4 = newValue
-            case .token: root.5 = newValue
-            case .generatedText: root.6 = newValue
-            case .details: root.7 = newValue
-            case .delta: nested.0 = newValue
-            case .choiceText: nested.1 = newValue
-            case .finishReason: nested.2 = newValue
-            case .content: nested.3 = newValue
-            case .reasoningContent: nested.4 = newValue
-            case .reasoning: nested.5 = newValue
-            case .promptTokens: nested.6 = newValue
-            case .completionTokens: nested.7 = newValue
-            case .errorMessage: nested.8 = newValue
-            case .tokenText: nested.9 = newValue
-            case .tokenSpecial: nested.10 = newValue
-            case .generatedTokens: nested.11 = newValue
-            case .detailsFinishReason: nested.12 = newValue
+            case .choices: choices = newValue
+            case .usage: usage = newValue
+            case .error: error = newValue
+            case .object: object = newValue
+            case .message: message = newValue
+            case .token: token = newValue
+            case .generatedText: generatedText = newValue
+            case .details: details = newValue
+            case .delta: delta = newValue
+            case .choiceText: choiceText = newValue
+            case .finishReason: finishReason = newValue
+            case .content: content = newValue
+            case .reasoningContent: reasoningContent = newValue
+            case .reasoning: reasoning = newValue
+            case .promptTokens: promptTokens = newValue
+            case .completionTokens: completionTokens = newValue
+            case .errorMessage: errorMessage = newValue
+            case .tokenText: tokenText = newValue
+            case .tokenSpecial: tokenSpecial = newValue
+            case .generatedTokens: generatedTokens = newValue
+            case .detailsFinishReason: detailsFinishReason = newValue
             }
         }
     }

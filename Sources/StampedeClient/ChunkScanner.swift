@@ -32,28 +32,45 @@ struct ChunkScanner {
 
     /// The fields of `bytes` (a JSON text), or nil when the fast route cannot decide.
     static func scan(_ bytes: UnsafeRawBufferPointer) -> ChunkFields? {
+        scanned(bytes)?.fields
+    }
+
+    /// The fields of `bytes` (a JSON text), or nil when the fast route cannot decide.
+    static func scanned(_ bytes: UnsafeRawBufferPointer) -> ChunkScanner? {
         var scanner = ChunkScanner(bytes)
+        return scanner.scan() ? scanner : nil
+    }
+
+    /// Scans the whole text; false when the fast route cannot decide. Then `fields` and `bytes` are
+    /// what the dialects read (`ScannedChunk`).
+    mutating func scan() -> Bool {
         do {
-            try scanner.document()
-            return scanner.fields
+            try document()
+            return true
         } catch {
-            return nil
+            return false
         }
     }
 
-    private let bytes: UnsafeRawBufferPointer
+    /// The scanned text.
+    let bytes: UnsafeRawBufferPointer
     private var index = 0
-    private var fields = ChunkFields()
+    /// What the scan kept.
+    private(set) var fields = ChunkFields()
     /// One bit per `ChunkField` already seen: a second one is a duplicate key.
     private var seen: UInt32 = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
     // MARK: - Grammar
 
+    /// Texts of 2 GiB or more are left to Foundation (`JSONStringSpan` holds 32-bit offsets).
+    static let maxBytes = Int(Int32.max)
+
     private mutating func document() throws(Undecided) {
+        guard bytes.count <= Self.maxBytes else { throw Undecided() }
         skipWhitespace()
         guard peek() == Byte.openBrace else { throw Undecided() }
         try object(.root, depth: 1)
@@ -164,6 +181,11 @@ struct ChunkScanner {
         let start = index
         var hasEscapes = false
         while index < bytes.count {
+            // Eight plain bytes at a time (most of a chunk is string content: ids, names, text).
+            while index <= bytes.count &- 8, Self.isPlain(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == Byte.quote {
                 let span = JSONStringSpan(start: start, end: index, hasEscapes: hasEscapes)
@@ -210,6 +232,18 @@ struct ChunkScanner {
         // A raw U+FEFF: swift-corelibs-foundation drops it from the string (it keeps an escaped one).
         if lead == 0xEF, second == 0xBB, bytes[index + 2] == 0xBF { throw Undecided() }
         index += length
+    }
+
+    /// None of the eight bytes of `word` ends or escapes a string, is a control character or is
+    /// non-ASCII (each test is the classic "has a zero byte" trick: a false "no" is impossible).
+    @inline(__always)
+    private static func isPlain(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        let special = ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes) | (word &- ones &* 0x20) | word
+        return special & highs == 0
     }
 
     /// An escape at `index` (its backslash).

@@ -7,13 +7,14 @@ public enum ParseRoute: Sendable, CaseIterable {
     case foundation
 }
 
-/// One scanned event: its bytes (valid only inside `fastInterpret`'s closure) and the fields the scan kept. The casts here mirror the Foundation
-/// route's (`DialectSupport.string`, `int`, `as? String`, `as? Bool`) value for value; where a cast's
-/// answer is Foundation's to give (a boolean read as a count, say), they throw `Undecided`.
-struct ScannedChunk {
-    let bytes: UnsafeRawBufferPointer
-    let fields: ChunkFields
+/// One scanned event: its bytes (valid only inside `fastInterpret`'s closure) and the fields the scan
+/// kept. It is the scanner itself, so that its fields are not copied again.
+typealias ScannedChunk = ChunkScanner
 
+/// The casts here mirror the Foundation route's (`DialectSupport.string`, `int`, `as? String`,
+/// `as? Bool`) value for value; where a cast's answer is Foundation's to give (a boolean read as a
+/// count, say), they throw `Undecided`.
+extension ChunkScanner {
     subscript(_ field: ChunkField) -> JSONFieldValue { fields[field] }
 
     /// `DialectSupport.string`: the text of a string, "" for anything else.
@@ -52,7 +53,10 @@ struct ScannedChunk {
         }
     }
 
-    func isObject(_ field: ChunkField) -> Bool { fields[field] == .object }
+    func isObject(_ field: ChunkField) -> Bool {
+        if case .object = fields[field] { return true }
+        return false
+    }
 
     /// `DialectSupport.errorMessage`: the message of an error payload, nil when it is none.
     func errorMessage() throws(ChunkScanner.Undecided) -> String? {
@@ -100,8 +104,8 @@ extension DialectSupport {
     /// The scan of a JSON text and the dialect's reading of it; nil when either cannot decide.
     private static func fastInterpret(json bytes: UnsafeRawBufferPointer,
                                       _ read: (ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk) -> DialectEvent? {
-        guard let fields = ChunkScanner.scan(bytes) else { return nil }
-        let scanned = ScannedChunk(bytes: bytes, fields: fields)
+        var scanned = ChunkScanner(bytes)
+        guard scanned.scan() else { return nil }
         do {
             if let message = try scanned.errorMessage() { return .error(message) }
             return .chunk(try read(scanned))
