@@ -199,9 +199,13 @@ struct ChunkFields: Sendable, Equatable {
 
 /// Byte helpers of the fast route.
 enum JSONText {
+    /// `bytes` are `word`'s (a plain loop: `elementsEqual` on raw buffers showed up in profiles).
     static func equals(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
-        guard bytes.count == word.utf8CodeUnitCount else { return false }
-        return bytes.elementsEqual(UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+        let count = word.utf8CodeUnitCount
+        guard bytes.count == count else { return false }
+        let expected = word.utf8Start
+        for offset in 0..<count where bytes[offset] != expected[offset] { return false }
+        return true
     }
 
     /// The value of four hex digits at `offset`, if there are four.

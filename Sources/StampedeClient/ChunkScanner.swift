@@ -315,8 +315,7 @@ struct ChunkScanner {
     private mutating func literal(_ word: StaticString) throws(Undecided) {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw Undecided() }
-        let expected = UnsafeRawBufferPointer(start: word.utf8Start, count: count)
-        guard UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)]).elementsEqual(expected) else { throw Undecided() }
+        guard JSONText.equals(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)]), word) else { throw Undecided() }
         index += count
     }
 

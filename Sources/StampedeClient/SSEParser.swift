@@ -259,8 +259,6 @@ public struct SSEParser: Sendable {
     }
 
     private static func equals(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        guard bytes.count == name.utf8CodeUnitCount else { return false }
-        let expected = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        return bytes.elementsEqual(expected)
+        JSONText.equals(bytes, name)
     }
 }

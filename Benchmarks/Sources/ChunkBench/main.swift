@@ -1,11 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MallocInterposerSwift
 import NIOCore
 import StampedeClient
 
 // SSE framing (`SSEParser.feed(ByteBuffer)`) plus a dialect's `interpret`, per chunk, for each
 // dialect and path (`Path`: the Foundation route, the fast route on a `String`, the fast route on
-// the event's bytes as `StreamSession` reads it). Prints the median ns per chunk over the rounds and the allocations per
-// chunk (malloc calls, counted by malloc-interposer when its library is preloaded: run.sh does it).
+// the event's bytes as `StreamSession` reads it). Prints the median CPU ns per chunk over the rounds
+// (the thread's CPU time, so other load on the machine matters less) and the allocations per chunk (malloc calls, counted by malloc-interposer when its library is preloaded: run.sh does it).
 //
 //   ChunkBench [rounds] [chunks-per-round] [chunks-per-read]
 
@@ -76,8 +81,14 @@ func round(_ buffers: [ByteBuffer], _ dialect: any Dialect, _ path: Path) -> Int
 }
 
 print("ChunkBench: \(rounds) rounds of \(chunksPerRound) chunks, \(chunksPerRead) chunk(s) per read; median of the rounds")
-print("dialect      path         ns/chunk   allocs/chunk   bytes/chunk")
-let clock = ContinuousClock()
+print("dialect      path         CPU ns/chunk   allocs/chunk   bytes/chunk")
+/// CPU time of this thread, ns.
+func threadCPUNanoseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
+}
+
 for api in APIDialect.allCases {
     let buffers = reads(api)
     let dialect = api.dialect
@@ -85,11 +96,10 @@ for api in APIDialect.allCases {
         _ = round(buffers, dialect, route)  // warm-up
         var times: [Double] = []
         for _ in 0..<rounds {
-            let start = clock.now
+            let start = threadCPUNanoseconds()
             let tokens = round(buffers, dialect, route)
-            let elapsed = start.duration(to: clock.now)
+            times.append(threadCPUNanoseconds() - start)
             precondition(tokens == chunksPerRound, "\(api) \(route): \(tokens) token chunks of \(chunksPerRound)")
-            times.append(Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
         }
         times.sort()
         let median = times[times.count / 2] / Double(chunksPerRound)
@@ -108,7 +118,7 @@ for api in APIDialect.allCases {
             let rounded = (value * scale).rounded() / scale
             return "\(rounded)"
         }
-        print(pad("\(api)", 13) + pad(route.rawValue, 13) + pad(fixed(median, 1), 11) + pad(fixed(allocs, 2), 15) + fixed(bytes, 0))
+        print(pad("\(api)", 13) + pad(route.rawValue, 13) + pad(fixed(median, 1), 15) + pad(fixed(allocs, 2), 15) + fixed(bytes, 0))
         if stats.mallocCount == 0 { print("  (no allocations counted: preload libMallocInterposerSwift.so, see run.sh)") }
     }
 }
