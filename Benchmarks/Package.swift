@@ -8,12 +8,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "stampede", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
     ],
     targets: [
         // SSE framing plus a dialect, per chunk: ns and allocations, fast route and Foundation route.
         .executableTarget(name: "ChunkBench", dependencies: [
             .product(name: "StampedeClient", package: "stampede"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
         ]),
     ]

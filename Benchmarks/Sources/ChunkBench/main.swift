@@ -6,6 +6,7 @@ import Darwin
 import MallocInterposerSwift
 import NIOCore
 import StampedeClient
+import StampedeCore
 
 // SSE framing (`SSEParser.feed(ByteBuffer)`) plus a dialect's `interpret`, per chunk, for each
 // dialect and path (`Path`: the Foundation route, the fast route on a `String`, the fast route on
