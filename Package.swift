@@ -28,6 +28,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stampede", targets: ["stampede"]),
+        // For Benchmarks/ (a package of its own that depends on this one by path).
+        .library(name: "StampedeClient", targets: ["StampedeCore", "StampedeClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -267,6 +267,34 @@ def sse(capture_dir):
     write(SSE, "edge-json-body-not-stream", header(0, 5) + b'{"choices":[{"message":{"content":"hi"}}]}')
     write(SSE, "edge-500-echoes-key", header(0, 6) + b'{"error":{"message":"invalid key sk-fuzz-SECRET-1234"}}')
     write(SSE, "edge-no-content-type", header(2, 7) + b"<html>502 Bad Gateway</html>")
+    fast_route_seeds()
+
+
+def fast_route_seeds():
+    """What the fast route (ChunkScanner) decides itself, and what it leaves to Foundation."""
+    chat = [
+        '{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}',
+        '{ "choices" : [ { "delta" : { "content" : "\\u00e9\\ud83d\\ude00 \\"q\\" \\\\ \\/ \\n\\t\\b\\f\\r" } , "index" : 0 } ] , "x" : { "y" : [ 1 , -2.5e-3 , true , null , { } , [ ] ] } }',
+        '{"choices":[{"delta":{"reasoning":"\\uD834\\uDD1E","x":{"content":"not this"}},"finish_reason":null}],"model":"\U0001D11E\u00e9\u4e2d"}',
+        '{"choices":[{"delta":{"content":"a","content":"dup"}}]}',
+        '{"choices":[{"delta":{"cont\\u0065nt":"escaped key"}}]}',
+        '{"choices":[{"delta":{"content":"lone \\ud800"}}]}',
+        '{"choices":[{"delta":{"content":"nul \\u0000"}}]}',
+        '{"choices":[{"delta":{"content":"bom \ufeff"}}]}',
+        '{"choices":[{"delta":{"content":"42"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1e2,"completion_tokens":true}}',
+        '{"choices":[],"usage":{"prompt_tokens":123456789012345678901,"completion_tokens":2.0}}',
+        '{"x":' + '[' * 80 + ']' * 80 + ',"choices":[{"delta":{"content":"deep"}}]}',
+        '{"error":{"type":"no message","code":1}}',
+    ]
+    body = "".join("data: %s\n\n" % c for c in chat) + "data: [DONE]\n\n"
+    write(SSE, "edge-fast-route-chat", header(0, 0, check=True) + body.encode())
+    tgi = [
+        '{"index":1,"token":{"id":1,"text":"\\u4e2d\\ud83d\\ude00","logprob":-0.5,"special":false},"generated_text":null,"details":null}',
+        '{"index":2,"token":{"id":2,"text":"x","special":1},"generated_text":null,"details":null}',
+        '{"details":{"generated_tokens":3.5,"finish_reason":"length"},"token":{"text":"y","special":"false"},"generated_text":""}',
+        '{"token":{"special":false,"text":"z"},"details":{"finish_reason":"eos_token","generated_tokens":3},"generated_text":"a\\"b"}',
+    ]
+    write(SSE, "edge-fast-route-tgi", header(2, 0) + "".join("data: %s\n\n" % c for c in tgi).encode())
 
 
 if __name__ == "__main__":

@@ -63,11 +63,31 @@ public enum SSEFuzz {
         _ = parser.hasPendingInput
         _ = parser.finish()
 
-        // Every dialect on every event.
+        // Every dialect on every event, by both routes and from the bytes (`feed(_:each:)`, as
+        // StreamSession reads them): the fast route (ChunkScanner) must give what Foundation gives.
         let dialects: [any Dialect] = [OpenAIChatDialect(), OpenAICompletionsDialect(), TGIDialect()]
-        for event in events.prefix(256) {
-            for dialect in dialects { _ = dialect.interpret(event) }
+        var byteParser = SSEParser()
+        var viaBytes: [SSEEvent] = []
+        byteParser.feed(ByteBuffer(bytes: Array(body))) { event in
+            let materialized = event.materialized
+            viaBytes.append(materialized)
+            guard viaBytes.count <= 256 else { return }
+            for dialect in dialects {
+                let foundation = dialect.interpret(materialized, route: .foundation)
+                let fast = dialect.interpret(materialized, route: .fast)
+                let fromBytes = dialect.interpret(event)
+                if fast != foundation || fromBytes != foundation {
+                    fatalError("\(dialect.api): fast route \(fast), from bytes \(fromBytes), Foundation \(foundation)")
+                }
+            }
         }
+        if viaBytes != expected {
+            fatalError("SSEParser: feed(_:each:) gives \(viaBytes.count) events, feed(_:) \(expected.count)")
+        }
+        #if DEBUG
+        // The scanner alone on the raw body, invalid UTF-8 and all: it must refuse or scan, never trap.
+        _ = Array(body).withUnsafeBytes { ChunkScanner.scan($0) }
+        #endif
 
         #if DEBUG
         // The session, as StreamingClient drives it: head, one read per piece, the end of the body.

@@ -65,10 +65,22 @@ public protocol Dialect: Sendable {
     var api: APIDialect { get }
     /// The JSON body of one streamed request, with `extraBody` (an object) merged in.
     func requestBody(model: String, prompt: String, maxTokens: Int, extraBody: JSONValue?) -> JSONValue
-    /// What one event means.
+    /// What one event means (the fast route, `ParseRoute.fast`).
     func interpret(_ event: SSEEvent) -> DialectEvent
+    /// What one event means, read by `route`; both routes give the same answer.
+    func interpret(_ event: SSEEvent, route: ParseRoute) -> DialectEvent
+    /// What one event means, read from its bytes (`SSEParser.feed(_:each:)`): the same answer as
+    /// `interpret(event.materialized)`, with no `String` made of the data unless the fast route
+    /// leaves the event to Foundation.
+    func interpret(_ event: SSEEventBytes) -> DialectEvent
     /// The end marker named in "stream ended before …" messages.
     var endMarker: String { get }
+}
+
+extension Dialect {
+    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
+        interpret(event.materialized)
+    }
 }
 
 extension APIDialect {
@@ -84,10 +96,11 @@ extension APIDialect {
 
 /// Helpers shared by the dialects.
 ///
-/// JSON choice: events are parsed with `JSONSerialization` and read through `[String: Any]` casts.
-/// On Linux (swift-corelibs-foundation, Swift 6.3) it measured ~12-15% cheaper per vLLM chat chunk
-/// than `JSONDecoder` into small `Decodable` structs (~5.5 µs vs ~6.4 µs), and both cost far more
-/// than the SSE framing, so the cheaper one wins.
+/// JSON: events are read by `ChunkScanner` (the fast route, `DialectFastPath.swift`), which keeps only
+/// the fields a chunk needs; what it cannot decide goes the Foundation route: `JSONSerialization` and
+/// `[String: Any]` casts (`prepare`, `parseObject`). On Linux (swift-corelibs-foundation, Swift 6.3)
+/// that route measured ~12-15% cheaper per vLLM chat chunk than `JSONDecoder` into small `Decodable`
+/// structs (~5.5 µs vs ~6.4 µs), and both cost far more than the SSE framing.
 enum DialectSupport {
     /// Encodes a request body with sorted keys (stable bytes, easy to test).
     static func encode(_ body: JSONValue) -> [UInt8] {
@@ -122,17 +135,23 @@ enum DialectSupport {
             return .answer(.error(message.isEmpty ? "error event" : message))
         }
         let data = event.data
-        if data == "[DONE]" { return .answer(.done) }
-        if data.utf8.count < 24 {
-            let trimmed = data.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed == "[DONE]" { return .answer(.done) }
-            if trimmed.isEmpty { return .answer(.ignored) }
-        }
+        if let answer = preliminary(data) { return .answer(answer) }
         guard let object = parseObject(data) else {
             return .answer(.malformed("event data is not a JSON object: \(excerpt(data))"))
         }
         if let message = errorMessage(in: object) { return .answer(.error(message)) }
         return .object(object)
+    }
+
+    /// `[DONE]` and empty data (keep-alives), which both routes answer before any JSON.
+    static func preliminary(_ data: String) -> DialectEvent? {
+        if data == "[DONE]" { return .done }
+        if data.utf8.count < 24 {
+            let trimmed = data.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed == "[DONE]" { return .done }
+            if trimmed.isEmpty { return .ignored }
+        }
+        return nil
     }
 
     static func parseObject(_ text: String) -> [String: Any]? {

@@ -26,6 +26,11 @@ public struct OpenAIChatDialect: Dialect {
     }
 
     public func interpret(_ event: SSEEvent) -> DialectEvent {
+        interpret(event, route: .fast)
+    }
+
+    public func interpret(_ event: SSEEvent, route: ParseRoute) -> DialectEvent {
+        if route == .fast, let decided = DialectSupport.fastInterpret(event, Self.read) { return decided }
         switch DialectSupport.prepare(event) {
         case .answer(let answer):
             return answer
@@ -66,6 +71,11 @@ public struct OpenAICompletionsDialect: Dialect {
     }
 
     public func interpret(_ event: SSEEvent) -> DialectEvent {
+        interpret(event, route: .fast)
+    }
+
+    public func interpret(_ event: SSEEvent, route: ParseRoute) -> DialectEvent {
+        if route == .fast, let decided = DialectSupport.fastInterpret(event, Self.read) { return decided }
         switch DialectSupport.prepare(event) {
         case .answer(let answer):
             return answer
@@ -98,6 +108,54 @@ enum OpenAIReading {
         if let usage = object["usage"] as? [String: Any] {
             chunk.usage = TokenUsage(promptTokens: DialectSupport.int(usage["prompt_tokens"]),
                                      completionTokens: DialectSupport.int(usage["completion_tokens"]))
+        }
+        return chunk
+    }
+
+    /// `common` on the fast route.
+    static func common(_ scanned: ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk {
+        var chunk = StreamChunk()
+        chunk.finishReason = scanned.nonEmptyString(.finishReason)
+        if scanned.isObject(.usage) {
+            chunk.usage = TokenUsage(promptTokens: try scanned.int(.promptTokens),
+                                     completionTokens: try scanned.int(.completionTokens))
+        }
+        return chunk
+    }
+}
+
+extension OpenAIChatDialect {
+    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
+        DialectSupport.fastInterpret(event, Self.read) ?? interpret(event.materialized, route: .foundation)
+    }
+
+    /// A chat chunk on the fast route.
+    static func read(_ scanned: ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk {
+        var chunk = try OpenAIReading.common(scanned)
+        if scanned.isObject(.delta) {
+            chunk.answer = scanned.string(.content)
+            var reasoning = scanned.string(.reasoningContent)
+            if reasoning.isEmpty { reasoning = scanned.string(.reasoning) }
+            chunk.reasoning = reasoning
+            chunk.isAnswerToken = !chunk.answer.isEmpty
+            chunk.isToken = chunk.isAnswerToken || !reasoning.isEmpty
+        }
+        return chunk
+    }
+}
+
+extension OpenAICompletionsDialect {
+    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
+        DialectSupport.fastInterpret(event, Self.read) ?? interpret(event.materialized, route: .foundation)
+    }
+
+    /// A completions chunk on the fast route.
+    static func read(_ scanned: ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk {
+        var chunk = try OpenAIReading.common(scanned)
+        if scanned.fields.hasChoice {
+            chunk.answer = scanned.string(.choiceText)
+            chunk.isAnswerToken = !chunk.answer.isEmpty
+            chunk.isToken = chunk.isAnswerToken
         }
         return chunk
     }

@@ -29,6 +29,11 @@ public struct TGIDialect: Dialect {
     }
 
     public func interpret(_ event: SSEEvent) -> DialectEvent {
+        interpret(event, route: .fast)
+    }
+
+    public func interpret(_ event: SSEEvent, route: ParseRoute) -> DialectEvent {
+        if route == .fast, let decided = DialectSupport.fastInterpret(event, Self.read) { return decided }
         switch DialectSupport.prepare(event) {
         case .answer(let answer):
             return answer
@@ -50,5 +55,29 @@ public struct TGIDialect: Dialect {
             chunk.isFinal = object["generated_text"] is String || details != nil
             return .chunk(chunk)
         }
+    }
+}
+
+extension TGIDialect {
+    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
+        DialectSupport.fastInterpret(event, Self.read) ?? interpret(event.materialized, route: .foundation)
+    }
+
+    /// A TGI event on the fast route.
+    static func read(_ scanned: ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk {
+        var chunk = StreamChunk()
+        if scanned.isObject(.token), try !scanned.bool(.tokenSpecial) {
+            chunk.answer = scanned.string(.tokenText)
+            chunk.isToken = true
+            chunk.isAnswerToken = true
+        }
+        let hasDetails = scanned.isObject(.details)
+        if hasDetails {
+            chunk.generatedTokens = try scanned.int(.generatedTokens)
+            chunk.finishReason = scanned.nonEmptyString(.detailsFinishReason)
+        }
+        if case .string = scanned[.generatedText] { chunk.isFinal = true }
+        if hasDetails { chunk.isFinal = true }
+        return chunk
     }
 }

@@ -17,6 +17,22 @@ public struct SSEEvent: Sendable, Equatable {
     }
 }
 
+/// One dispatched event as the parser holds it, before any `String` is made of its data: what
+/// `SSEParser.feed(_:each:)` hands over. `data` is valid only during that call.
+public struct SSEEventBytes {
+    /// The `event:` field; nil when none was given.
+    public var event: String?
+    /// The `data:` lines joined with `\n`, as received (not yet checked as UTF-8).
+    public var data: UnsafeRawBufferPointer
+    /// The last event ID in effect.
+    public var id: String?
+
+    /// The event as `feed(_:)` returns it: invalid UTF-8 in the data becomes U+FFFD.
+    public var materialized: SSEEvent {
+        SSEEvent(event: event, data: String(decoding: data, as: UTF8.self), id: id)
+    }
+}
+
 /// Incremental `text/event-stream` parser following the WHATWG rules
 /// (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
 ///
@@ -31,7 +47,8 @@ public struct SSEEvent: Sendable, Equatable {
 ///
 /// Bytes are buffered and only whole lines are decoded, so a UTF-8 sequence split across reads
 /// decodes correctly; invalid UTF-8 becomes U+FFFD, as the spec's decoder does. Field names are
-/// matched on bytes and the data is turned into a `String` once per event, not once per byte.
+/// matched on bytes and the data is turned into a `String` once per event, not once per byte
+/// (`feed(_:each:)` hands the data over as bytes and makes no `String` at all).
 ///
 /// Limits: a line longer than `maxLineBytes` or an event whose data grows past `maxEventBytes` stops
 /// the parser. Its buffers are released, `limitExceeded` says which limit, and later input is
@@ -79,11 +96,11 @@ public struct SSEParser: Sendable {
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [SSEEvent] {
         var events: [SSEEvent] = []
         let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            self.scan(UnsafeRawBufferPointer(buffer), into: &events)
+            self.scan(UnsafeRawBufferPointer(buffer)) { events.append($0.materialized) }
         }
         if handled == nil {
             let copy = Array(bytes)
-            copy.withUnsafeBytes { self.scan($0, into: &events) }
+            copy.withUnsafeBytes { self.scan($0) { events.append($0.materialized) } }
         }
         return events
     }
@@ -91,8 +108,15 @@ public struct SSEParser: Sendable {
     /// Feeds the readable bytes of `buffer` (it is not consumed).
     public mutating func feed(_ buffer: ByteBuffer) -> [SSEEvent] {
         var events: [SSEEvent] = []
-        buffer.withUnsafeReadableBytes { self.scan($0, into: &events) }
+        buffer.withUnsafeReadableBytes { self.scan($0) { events.append($0.materialized) } }
         return events
+    }
+
+    /// Feeds the readable bytes of `buffer` and hands each event it completes to `body`, in order, as
+    /// bytes: no `String` and no array is made for it (the client's hot path). The same events as
+    /// `feed(_:)`, whose `materialized` form they have.
+    public mutating func feed(_ buffer: ByteBuffer, each body: (SSEEventBytes) -> Void) {
+        buffer.withUnsafeReadableBytes { self.scan($0, body) }
     }
 
     /// The end of the stream. Per the spec, an unterminated line and an event that was not closed by
@@ -124,7 +148,7 @@ public struct SSEParser: Sendable {
         eventType = nil
     }
 
-    private mutating func scan(_ bytes: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer, _ emit: (SSEEventBytes) -> Void) {
         guard limitExceeded == nil else { return }
         let count = bytes.count
         var index = 0
@@ -142,13 +166,13 @@ public struct SSEParser: Sendable {
                     return
                 }
                 if partialLine.isEmpty {
-                    processLine(slice, into: &events)
+                    processLine(slice, emit)
                 } else {
                     partialLine.append(contentsOf: slice)
                     // Take the buffer out (no copy), process it, then put it back empty to reuse its storage.
                     var line: [UInt8] = []
                     swap(&line, &partialLine)
-                    line.withUnsafeBytes { processLine($0, into: &events) }
+                    line.withUnsafeBytes { processLine($0, emit) }
                     line.removeAll(keepingCapacity: true)
                     partialLine = line
                 }
@@ -179,7 +203,7 @@ public struct SSEParser: Sendable {
         }
     }
 
-    private mutating func processLine(_ rawLine: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
+    private mutating func processLine(_ rawLine: UnsafeRawBufferPointer, _ emit: (SSEEventBytes) -> Void) {
         var line = rawLine
         if atStreamStart {
             atStreamStart = false
@@ -188,7 +212,7 @@ public struct SSEParser: Sendable {
             }
         }
         if line.isEmpty {
-            dispatch(into: &events)
+            dispatch(emit)
             return
         }
         if line[0] == Self.colon { return }  // comment
@@ -219,21 +243,22 @@ public struct SSEParser: Sendable {
         // `retry` and unknown fields are ignored.
     }
 
-    private mutating func dispatch(into events: inout [SSEEvent]) {
+    private mutating func dispatch(_ emit: (SSEEventBytes) -> Void) {
         guard !dataBuffer.isEmpty else {
             eventType = nil
             return
         }
-        let data = dataBuffer.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0.dropLast()), as: UTF8.self) }
         let type = (eventType?.isEmpty ?? true) ? nil : eventType
-        events.append(SSEEvent(event: type, data: data, id: lastEventID))
-        dataBuffer.removeAll(keepingCapacity: true)
+        // The buffer is taken out while `emit` reads it (no copy), then put back empty to reuse its storage.
+        var data: [UInt8] = []
+        swap(&data, &dataBuffer)
+        data.withUnsafeBytes { emit(SSEEventBytes(event: type, data: UnsafeRawBufferPointer(rebasing: $0.dropLast()), id: lastEventID)) }
+        data.removeAll(keepingCapacity: true)
+        dataBuffer = data
         eventType = nil
     }
 
     private static func equals(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        guard bytes.count == name.utf8CodeUnitCount else { return false }
-        let expected = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        return bytes.elementsEqual(expected)
+        JSONText.equals(bytes, name)
     }
 }

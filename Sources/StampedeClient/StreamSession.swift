@@ -92,7 +92,16 @@ struct StreamSession: Sendable {
             if eventsSeen == 0, leadingBytes.count < 256 {
                 leadingBytes.append(contentsOf: buffer.readableBytesView.prefix(256 - leadingBytes.count))
             }
-            if handle(parser.feed(buffer), at: now) { return true }
+            // The parser hands each event over as bytes (no `String`, no array); it is moved out of
+            // `self` meanwhile so that `handle` may change the session.
+            var reader = SSEParser(maxLineBytes: 1, maxEventBytes: 1)
+            swap(&reader, &parser)
+            var ended = false
+            reader.feed(buffer) { event in
+                if !ended { ended = handle(event, at: now) }
+            }
+            swap(&reader, &parser)
+            if ended { return true }
             if let limit = parser.limitExceeded {
                 let what = switch limit {
                 case .line(let bytes): "an event-stream line is longer than \(Self.size(bytes))"
@@ -117,48 +126,47 @@ struct StreamSession: Sendable {
         receive(ByteBuffer(bytes: Array(bytes)), at: now)
     }
 
-    private mutating func handle(_ events: [SSEEvent], at now: Int64) -> Bool {
-        for event in events {
-            eventsSeen += 1
-            switch dialect.interpret(event) {
-            case .ignored:
-                continue
-            case .done:
-                complete(at: now)
-                return true
-            case .error(let message):
-                fail(.streamError, message, at: now)
-                return true
-            case .malformed(let message):
-                fail(.malformed, message, at: now)
-                return true
-            case .chunk(let chunk):
-                if chunk.isToken {
-                    guard tokenChunks < maxTokenChunks else {
-                        fail(.responseTooLarge, "response too large: more than \(maxTokenChunks) token chunks; the rest was not read", at: now)
-                        return true
-                    }
-                    tokenChunks += 1
-                    record.tokenChunkNs.append(now)
-                    if record.firstTokenNs == nil { record.firstTokenNs = now }
-                }
-                if chunk.isAnswerToken, record.firstAnswerTokenNs == nil { record.firstAnswerTokenNs = now }
-                if expectedNumber != nil, !chunk.answer.isEmpty, answerText.utf8.count < Self.answerTextLimit {
-                    answerText += chunk.answer
-                    if answerText.utf8.count > Self.answerTextLimit {
-                        answerText = String(decoding: answerText.utf8.prefix(Self.answerTextLimit), as: UTF8.self)
-                    }
-                }
-                if let chunkUsage = chunk.usage { usage = chunkUsage }
-                if let generated = chunk.generatedTokens { generatedTokens = generated }
-                if chunk.finishReason != nil { sawFinishReason = true }
-                if chunk.isFinal {
-                    complete(at: now)
+    /// Takes one event; returns true when the request has ended (later events of the read are ignored).
+    private mutating func handle(_ event: SSEEventBytes, at now: Int64) -> Bool {
+        eventsSeen += 1
+        switch dialect.interpret(event) {
+        case .ignored:
+            return false
+        case .done:
+            complete(at: now)
+            return true
+        case .error(let message):
+            fail(.streamError, message, at: now)
+            return true
+        case .malformed(let message):
+            fail(.malformed, message, at: now)
+            return true
+        case .chunk(let chunk):
+            if chunk.isToken {
+                guard tokenChunks < maxTokenChunks else {
+                    fail(.responseTooLarge, "response too large: more than \(maxTokenChunks) token chunks; the rest was not read", at: now)
                     return true
                 }
+                tokenChunks += 1
+                record.tokenChunkNs.append(now)
+                if record.firstTokenNs == nil { record.firstTokenNs = now }
             }
+            if chunk.isAnswerToken, record.firstAnswerTokenNs == nil { record.firstAnswerTokenNs = now }
+            if expectedNumber != nil, !chunk.answer.isEmpty, answerText.utf8.count < Self.answerTextLimit {
+                answerText += chunk.answer
+                if answerText.utf8.count > Self.answerTextLimit {
+                    answerText = String(decoding: answerText.utf8.prefix(Self.answerTextLimit), as: UTF8.self)
+                }
+            }
+            if let chunkUsage = chunk.usage { usage = chunkUsage }
+            if let generated = chunk.generatedTokens { generatedTokens = generated }
+            if chunk.finishReason != nil { sawFinishReason = true }
+            if chunk.isFinal {
+                complete(at: now)
+                return true
+            }
+            return false
         }
-        return false
     }
 
     /// The body ended cleanly at `now` (the server finished the response).

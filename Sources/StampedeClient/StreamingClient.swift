@@ -156,7 +156,10 @@ public final class StreamingClient: Sendable {
         var stoppedEarly = false
         do {
             while let buffer = try await iterator.next() {
-                if session.receive(buffer, at: Self.nanoseconds(clock.now, since: epoch)) {
+                // The read's arrival time, taken as the body stream hands it over and before any of it
+                // is framed or parsed: parsing cost never shows in a chunk's time (docs/metrics.md).
+                let arrival = Self.nanoseconds(clock.now, since: epoch)
+                if session.receive(buffer, at: arrival) {
                     stoppedEarly = true
                     break
                 }

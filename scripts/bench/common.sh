@@ -7,7 +7,9 @@ BIN="$SCRATCH/$CONFIG/stampede"
 OUT="${OUT:-$(mktemp -d /tmp/stampede-bench.XXXXXX)}"
 PIDS=()
 
+# NO_BUILD=1: use the binary already in $SCRATCH/$CONFIG (e.g. while another build holds the scratch lock).
 build() {
+  [ "${NO_BUILD:-0}" = 1 ] && return 0
   (cd "$ROOT" && swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product stampede >&2)
 }
 
