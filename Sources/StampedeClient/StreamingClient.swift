@@ -32,6 +32,9 @@ public final class StreamingClient: Sendable {
     /// The most connections one pool holds.
     public static let connectionsPerPool = 512
     private var http: HTTPClient { pools[0] }
+    /// At most `maxConnections` requests in the pools at once (see `RequestGate`).
+    private let gate: RequestGate
+    private let deadlines = DeadlineQueue()
     private let dialect: any Dialect
     private let url: String
     private let headers: HTTPHeaders
@@ -50,6 +53,7 @@ public final class StreamingClient: Sendable {
         self.headers = headers
 
         let connections = max(1, config.maxConnections)
+        self.gate = RequestGate(limit: connections)
         let poolCount = min(64, (connections + Self.connectionsPerPool - 1) / Self.connectionsPerPool)
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = (connections + poolCount - 1) / poolCount
@@ -87,17 +91,25 @@ public final class StreamingClient: Sendable {
         let httpRequest = makeRequest(request)
 
         let clock = ContinuousClock()
+        // A place among `maxConnections`: the request is sent once it has one, so a wait here shows
+        // as schedule lag (scheduled → sent), not as server latency.
+        guard await gate.acquire() else {
+            var cancelled = StreamSession(request: request, dialect: dialect, scheduledNs: scheduledNs,
+                                          sendNs: Self.nanoseconds(clock.now, since: epoch), secrets: [])
+            cancelled.fail(.streamError, "cancelled", at: Self.nanoseconds(clock.now, since: epoch))
+            return cancelled.finalRecord()
+        }
+        defer { gate.release() }
         let sendInstant = clock.now
         let deadline = sendInstant.advanced(by: config.requestTimeout)
         let session = StreamSession(request: request, dialect: dialect, scheduledNs: scheduledNs,
                                     sendNs: Self.nanoseconds(sendInstant, since: epoch), secrets: config.apiKey.map { [$0] } ?? [])
 
-        // The deadline is an event-loop timer, cancelled (and freed) when the request ends. A child task
-        // sleeping until the deadline would do the same, but a cancelled `Task.sleep` keeps its timer (about
-        // 0.75 KB) until the deadline passes: at a 600 s timeout, memory grew with every request.
+        // The deadline is one entry of the client's `DeadlineQueue`, removed when the request ends (see there
+        // for why neither an event-loop timer nor a racing `Task.sleep` per request).
         let timedOut = Flag()
         let exchange = Task { await self.exchange(httpRequest, session, deadline: deadline, epoch: epoch) }
-        let timer = http.eventLoopGroup.any().scheduleTask(in: .nanoseconds(config.requestTimeout.nanoseconds)) {
+        let timer = deadlines.add(at: deadline) {
             timedOut.set()
             exchange.cancel()
         }
@@ -106,7 +118,7 @@ public final class StreamingClient: Sendable {
         } onCancel: {
             exchange.cancel()
         }
-        timer.cancel()
+        deadlines.cancel(timer)
         // `fail` only applies to a request that had not ended when the exchange was interrupted.
         // A timed-out request ends at its deadline.
         if timedOut.isSet {

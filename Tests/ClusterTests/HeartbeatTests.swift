@@ -22,7 +22,18 @@ struct HeartbeatTests {
         #expect(beat.next(atNs: 1000 * Self.ms, lastHeardNs: 1000 * Self.ms) == .sleep(untilNs: 6000 * Self.ms + 1))
         // A message at 3 s moves the deadline; the wake-up at 6 s finds the peer alive and sleeps on.
         #expect(beat.next(atNs: 6000 * Self.ms + 1, lastHeardNs: 3000 * Self.ms) == .sleep(untilNs: 8000 * Self.ms + 1))
-        #expect(beat.next(atNs: 8000 * Self.ms + 1, lastHeardNs: 3000 * Self.ms) == .timeout(silenceNs: 5000 * Self.ms + 1))
+        // Past the timeout it looks once more after the grace (250 ms at most), then gives up.
+        #expect(beat.next(atNs: 8000 * Self.ms + 1, lastHeardNs: 3000 * Self.ms) == .sleep(untilNs: 8250 * Self.ms + 1))
+        #expect(beat.next(atNs: 8250 * Self.ms + 1, lastHeardNs: 3000 * Self.ms) == .timeout(silenceNs: 5250 * Self.ms + 1))
+    }
+
+    @Test("after a pause, messages read within the grace keep the peer")
+    func graceAfterAPause() {
+        var beat = Heartbeat(intervalNs: nil, timeoutNs: 3000 * Self.ms)
+        // This process was stopped for 4 s: the heartbeat wakes first and sees 4 s of silence.
+        #expect(beat.next(atNs: 4000 * Self.ms, lastHeardNs: 0) == .sleep(untilNs: 4250 * Self.ms))
+        // The reader then takes the messages waiting in the socket: the peer is alive.
+        #expect(beat.next(atNs: 4250 * Self.ms, lastHeardNs: 4010 * Self.ms) == .sleep(untilNs: 7010 * Self.ms + 1))
     }
 
     @Test("a ping interval longer than the timeout still wakes for the timeout")
