@@ -23,6 +23,9 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
 
     public static func < (lhs: ErrorClass, rhs: ErrorClass) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Whether the class is a refusing HTTP status (4xx, 5xx, 429): the status says more than the class.
+    public var isHTTPStatus: Bool { self == .http4xx || self == .http5xx || self == .throttled }
+
     /// The class of a non-2xx HTTP status.
     public static func forStatus(_ status: Int) -> ErrorClass {
         if status == 429 { return .throttled }

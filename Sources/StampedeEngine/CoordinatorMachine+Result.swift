@@ -5,6 +5,16 @@ extension CoordinatorMachine {
     /// The run's results from the merged stats (after `finish`). Pure: hosts and CPU figures come
     /// from the links afterwards (`RunCoordinator.decorate`).
     public func result(reason: StopReason, durationNs: Int64, runId: String, startedAt: String) -> RunResult {
+        result(reason: reason, durationNs: durationNs, runId: runId, startedAt: startedAt, running: false)
+    }
+
+    /// The results so far, during the run: the same shape as the final ones, over the closed intervals
+    /// and everything merged up to `atNs`; live workers show as running, with their last CPU share.
+    public func snapshot(atNs now: Int64, runId: String, startedAt: String) -> RunResult {
+        result(reason: stopReason ?? .interrupted, durationNs: now, runId: runId, startedAt: startedAt, running: true)
+    }
+
+    private func result(reason: StopReason, durationNs: Int64, runId: String, startedAt: String, running: Bool) -> RunResult {
         let seconds = Double(durationNs) / 1e9
         let overall = StatsSummary(aggregator.total, durationSeconds: seconds)
         let stages = LoadModelResults.stages(plan: plan, sets: aggregator.stages, runNs: durationNs)
@@ -12,8 +22,9 @@ extension CoordinatorMachine {
             let tally = aggregator.workers[id]
             let finished = tally?.counters.finished ?? 0
             return WorkerSummary(id: id, host: "", users: shares[id]?.users ?? 0, finished: finished, failed: tally?.counters.failed ?? 0,
-                                 requestsPerSecond: Double(finished) / max(seconds, 1e-9), cpuPercent: nil,
-                                 state: lost.contains(id) ? .lost : .stopped)
+                                 requestsPerSecond: Double(finished) / max(seconds, 1e-9),
+                                 cpuPercent: running ? generators[id].map { $0.cpuLast * $0.allowanceCores * 100 } : nil,
+                                 state: lost.contains(id) ? .lost : running ? .running : .stopped)
         }
         var series = aggregator.series
         if !generators.isEmpty {

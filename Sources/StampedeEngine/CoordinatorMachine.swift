@@ -41,6 +41,23 @@ public struct CoordinatorMachine: Sendable {
         case refused(String)
     }
 
+    /// Why a load change was refused.
+    public enum LoadChangeRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+        case notRunning
+        case openLoop
+        case plannedStages
+        case users(Int)
+
+        public var description: String {
+            switch self {
+            case .notRunning: "the run is not running"
+            case .openLoop: "an open-loop run's rate cannot be changed while it runs"
+            case .plannedStages: "this run follows planned stages; its users cannot be changed by hand"
+            case .users(let n): "users must be between 0 and \(Scenario.Limits.users), not \(n)"
+            }
+        }
+    }
+
     /// How a worker was added.
     public enum Joining: Sendable, Equatable {
         case joined
@@ -48,7 +65,8 @@ public struct CoordinatorMachine: Sendable {
     }
 
     public let scenario: Scenario
-    public let plan: StagePlan
+    /// The stages on the run clock: the scenario's, plus any load change asked for during the run.
+    public private(set) var plan: StagePlan
     public let intervalNs: Int64
     /// Open loop: a new arrival partition takes effect this long after it is decided, so that every
     /// worker has it before it applies.
@@ -197,6 +215,20 @@ public struct CoordinatorMachine: Sendable {
         return max(deadline, now)
     }
 
+    /// A change of load asked for while the run goes on (the dashboard's control, like Locust's UI): the
+    /// stage in force ends now and a new one with `users` begins, shared over the live workers at once.
+    /// Closed loop only, and not in a scenario with planned stages (whose workers follow the plan).
+    public mutating func changeLoad(users: Int, atNs now: Int64) -> Result<[Action], LoadChangeRefusal> {
+        guard isRunning else { return .failure(.notRunning) }
+        guard scenario.openLoop == nil else { return .failure(.openLoop) }
+        guard scenario.stages?.isEmpty ?? true else { return .failure(.plannedStages) }
+        guard users >= 0, users <= Scenario.Limits.users else { return .failure(.users(users)) }
+        let initial = plan.steps.isEmpty ? scenario.users : nil
+        let index = plan.change(atNs: now, users: users, rate: nil, initialUsers: initial, initialRate: nil)
+        currentStage = index
+        return .success([.stageChanged(index: index, label: plan.steps[index].label)] + rebalance(starting: [], atNs: now))
+    }
+
     /// A worker did not confirm its final stats when the run stopped: it shows as lost.
     public mutating func unconfirmed(_ id: String) {
         if known.contains(id) { lost.insert(id) }
@@ -275,7 +307,7 @@ public struct CoordinatorMachine: Sendable {
         guard closeBefore > lastLiveInterval + 1 else { return nil }
         aggregator.close(intervalsBefore: closeBefore)
         lastLiveInterval = closeBefore - 1
-        guard let point = aggregator.series.last else { return nil }
+        guard let point = aggregator.lastClosed else { return nil }
         let totals = aggregator.total.counters
         return LiveStatus(elapsedSeconds: Double(now) / 1e9,
                           users: liveWorkers.reduce(0) { $0 + (aggregator.workers[$1]?.users ?? 0) },

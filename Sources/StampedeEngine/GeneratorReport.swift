@@ -43,6 +43,8 @@ struct GeneratorTally: Sendable, Equatable {
     var allowanceCores = 0.0
     var cpuMax = 0.0
     var cpuSum = 0.0
+    /// The newest interval's CPU share (the dashboard's workers table).
+    var cpuLast = 0.0
     var loopLag = MetricHistogram()
     var reasons: [String] = []
     var warned = false
@@ -52,6 +54,7 @@ struct GeneratorTally: Sendable, Equatable {
         allowanceCores = sample.allowanceCores
         cpuMax = max(cpuMax, sample.cpuShare)
         cpuSum += sample.cpuShare
+        cpuLast = sample.cpuShare
         loopLag.add(sample.loopLag)
         guard !reasons.isEmpty else { return }
         saturated += 1

@@ -16,6 +16,9 @@ public struct CoordinatorOptions: Sendable {
     public var clock: any EngineClock = .continuous
     /// When a worker's load generator counts as the bottleneck.
     public var saturation = SaturationPolicy()
+    /// Whether each `.interval` event carries the results so far (`IntervalUpdate.snapshot`): only live
+    /// views need them, and they cost a summary of every merged histogram per interval.
+    public var snapshots = false
 
     public init() {}
 }
@@ -27,8 +30,9 @@ public struct CoordinatorOptions: Sendable {
 public actor RunCoordinator: DeltaSink {
     let options: CoordinatorOptions
     let logger: Logger
-    let onLive: @Sendable (LiveStatus) -> Void
-    let onRecords: @Sendable ([RequestRecord]) -> Void
+    /// Where the run's events go (`RunEventHub.publish`, or a test's collector). Called on the actor,
+    /// so events arrive in order; it must not block.
+    let onEvent: @Sendable (RunEvent) -> Void
     let clock: any EngineClock
 
     private var machine: CoordinatorMachine
@@ -36,18 +40,39 @@ public actor RunCoordinator: DeltaSink {
     /// Run-clock zero on `clock` (nil before the run).
     private var epochNs: Int64?
     private let wakeup = Wakeup()
+    private var runId = ""
+    private var startedAt = ""
 
     public init(scenario: Scenario, options: CoordinatorOptions = CoordinatorOptions(), logger: Logger = Logger(label: "stampede.coordinator"),
-                onLive: @escaping @Sendable (LiveStatus) -> Void = { _ in },
-                onRecords: @escaping @Sendable ([RequestRecord]) -> Void = { _ in }) {
+                onEvent: @escaping @Sendable (RunEvent) -> Void = { _ in }) {
         self.options = options
         self.logger = logger
-        self.onLive = onLive
-        self.onRecords = onRecords
+        self.onEvent = onEvent
         self.clock = options.clock
-        self.machine = CoordinatorMachine(scenario: scenario, intervalNs: options.intervalNs,
-                                          arrivalHandoverNs: options.arrivalHandover.nanoseconds, liveLagNs: options.liveLag.nanoseconds,
-                                          saturation: options.saturation)
+        self.machine = Self.machine(scenario, options)
+    }
+
+    private static func machine(_ scenario: Scenario, _ options: CoordinatorOptions) -> CoordinatorMachine {
+        CoordinatorMachine(scenario: scenario, intervalNs: options.intervalNs,
+                           arrivalHandoverNs: options.arrivalHandover.nanoseconds, liveLagNs: options.liveLag.nanoseconds,
+                           saturation: options.saturation)
+    }
+
+    /// Before the run: replaces its scenario (a start asked for from the dashboard, with its own users
+    /// and spawn rate). The workers added so far stay. Throws the scenario's validation error.
+    public func replaceScenario(_ scenario: Scenario) throws(ScenarioError) {
+        guard !machine.started else { throw ScenarioError(flag: "start", message: "the run has already started") }
+        try scenario.validate()
+        let order = machine.joinOrder
+        machine = Self.machine(scenario, options)
+        for id in order { _ = machine.add(id, atNs: 0) }
+    }
+
+    /// During the run: the total users change now (a new stage), shared over the live workers at once.
+    public func changeLoad(users: Int) async throws(CoordinatorMachine.LoadChangeRefusal) {
+        let actions = try machine.changeLoad(users: users, atNs: runClockNs).get()
+        logger.info("load changed", metadata: ["users": "\(users)"])
+        await perform(actions)
     }
 
     public var scenario: Scenario { machine.scenario }
@@ -71,6 +96,7 @@ public actor RunCoordinator: DeltaSink {
         case .joined: logger.info("worker joined", metadata: ["worker": "\(id)", "workers": "\(workerCount)"])
         case .rejoined: logger.warning("worker rejoined", metadata: ["worker": "\(id)", "workers": "\(workerCount)"])
         }
+        publishWorker(id, joining == .joined ? .joined : .rejoined)
         await perform(actions)
     }
 
@@ -80,6 +106,7 @@ public actor RunCoordinator: DeltaSink {
         guard let actions = machine.lose(workerId, atNs: runClockNs) else { return }
         // After the run a closing connection is expected; during it, it is news.
         logger.log(level: running ? .warning : .debug, "worker lost", metadata: ["worker": "\(workerId)", "reason": "\(reason)"])
+        publishWorker(workerId, .lost(reason: reason))
         wakeup.signal()
         await perform(actions)
     }
@@ -108,11 +135,16 @@ public actor RunCoordinator: DeltaSink {
     public func lastSeq(_ workerId: String) -> UInt64? { machine.aggregator.workers[workerId]?.lastSeq }
 
     /// Runs the scenario on the workers added so far (and any that join) until a stop condition holds.
+    /// Publishes `.started` first and `.finished` (with hosts and CPU, see `decorate`) last.
     public func run() async -> RunResult {
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let runId = UUID().uuidString.lowercased()
+        self.runId = runId
+        self.startedAt = startedAt
         let epochNs = clock.nowNs
         self.epochNs = epochNs
+        onEvent(.started(RunStarted(runId: runId, name: machine.scenario.name, startedAt: startedAt, scenario: machine.scenario,
+                                    workers: machine.liveWorkers)))
         await perform(machine.start(runId: runId))
         while machine.stopReason == nil {
             let now = runClockNs
@@ -125,7 +157,13 @@ public actor RunCoordinator: DeltaSink {
         logger.info("stopping", metadata: ["reason": "\(reason.rawValue)", "elapsed_s": "\(Double(durationNs) / 1e9)"])
         await stopAll()
         machine.finish()
-        return machine.result(reason: reason, durationNs: durationNs, runId: runId, startedAt: startedAt)
+        let result = await decorate(machine.result(reason: reason, durationNs: durationNs, runId: runId, startedAt: startedAt))
+        onEvent(.finished(result))
+        return result
+    }
+
+    private func publishWorker(_ id: String, _ kind: WorkerChange.Kind) {
+        onEvent(.worker(WorkerChange(worker: id, kind: kind, workers: workerCount, atSeconds: Double(runClockNs) / 1e9)))
     }
 
     // MARK: Actions
@@ -143,13 +181,19 @@ public actor RunCoordinator: DeltaSink {
                 }
             case .stageChanged(let index, let label):
                 logger.info("stage", metadata: ["stage": "\(index)", "plan": "\(label)"])
+                let step = machine.plan.steps.indices.contains(index) ? machine.plan.steps[index] : nil
+                onEvent(.stageChanged(StageChange(index: index, label: label, atSeconds: Double(runClockNs) / 1e9,
+                                                  users: step?.users, rate: step?.rate)))
             case .live(let status):
-                onLive(status)
+                let now = runClockNs
+                let snapshot = options.snapshots ? machine.snapshot(atNs: now, runId: runId, startedAt: startedAt) : nil
+                onEvent(.interval(IntervalUpdate(status: status, point: machine.aggregator.lastClosed, snapshot: snapshot)))
             case .records(let records):
-                onRecords(records)
+                onEvent(.records(records))
             case .generatorSaturated(let worker, let interval, let reasons):
                 logger.warning("load generator saturated: its figures may be the generator's, not the server's; add workers",
                                metadata: ["worker": "\(worker)", "interval": "\(interval)", "why": "\(reasons.joined(separator: ", "))"])
+                onEvent(.generatorSaturated(GeneratorAlert(worker: worker, interval: interval, reasons: reasons)))
             }
         }
     }
@@ -204,7 +248,7 @@ public actor RunCoordinator: DeltaSink {
         }
     }
 
-    /// Fills in host and CPU from the links (async, so done by the caller after `run`).
+    /// Fills in host and CPU from the links (`run` does this before it publishes `.finished`).
     public func decorate(_ result: RunResult) async -> RunResult {
         var result = result
         for index in result.workers.indices {

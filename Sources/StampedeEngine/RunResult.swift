@@ -60,6 +60,11 @@ public struct OpenLoopResult: Codable, Sendable, Equatable {
 
 /// Everything a run produced; the JSON report is this value.
 public struct RunResult: Codable, Sendable {
+    /// The version of this shape (`schema_version` in the JSON): raised when a field changes meaning or
+    /// goes away; adding a field does not raise it. History in docs/metrics.md.
+    public static let currentSchemaVersion = 2
+
+    public var schemaVersion = RunResult.currentSchemaVersion
     public var runId: String
     public var name: String
     /// Wall-clock start, ISO 8601: a label only; all timing uses the monotonic clock.
@@ -85,7 +90,7 @@ public struct RunResult: Codable, Sendable {
     public var total = MetricSet()
 
     enum CodingKeys: String, CodingKey {
-        case runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas, slo, cost, openLoop, generator
+        case schemaVersion, runId, name, startedAt, stopReason, durationSeconds, scenario, overall, stages, timeSeries, workers, formulas, slo, cost, openLoop, generator
     }
 
     public static var allFormulas: [String: String] {

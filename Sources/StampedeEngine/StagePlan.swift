@@ -14,7 +14,9 @@ public struct StagePlan: Sendable, Equatable {
     }
 
     /// Empty when the scenario has no stages.
-    public let steps: [Step]
+    public private(set) var steps: [Step]
+    /// Whether the last stage was asked for while the run went on (`changeLoad`): it has no end.
+    public private(set) var openEnded = false
 
     public init(scenario: Scenario) {
         self.init(stages: scenario.stages ?? [])
@@ -31,8 +33,36 @@ public struct StagePlan: Sendable, Equatable {
 
     public var isEmpty: Bool { steps.isEmpty }
 
-    /// The end of the last stage (nil without stages).
-    public var endNs: Int64? { steps.last?.endNs }
+    /// The end of the last stage (nil without stages, or when the last one was asked for during the run).
+    public var endNs: Int64? { openEnded ? nil : steps.last?.endNs }
+
+    /// A load change asked for during the run (the dashboard's control): the stage in force ends at
+    /// `ns` and a new one, without an end, begins. Without stages, the load so far becomes stage 0.
+    /// Returns the new stage's index.
+    @discardableResult
+    public mutating func change(atNs ns: Int64, users: Int?, rate: Double?, initialUsers: Int?, initialRate: Double?) -> Int {
+        if steps.isEmpty {
+            steps.append(Step(index: 0, startNs: 0, endNs: ns, users: initialUsers, rate: initialRate,
+                              label: Self.label(users: initialUsers, rate: initialRate, fromNs: nil)))
+        } else {
+            let current = stageIndex(atNs: ns)
+            steps.removeSubrange((current + 1)...)
+            steps[current].endNs = max(steps[current].startNs, ns)
+        }
+        let start = steps[steps.count - 1].endNs
+        steps.append(Step(index: steps.count, startNs: start, endNs: .max, users: users, rate: rate,
+                          label: Self.label(users: users, rate: rate, fromNs: start)))
+        openEnded = true
+        return steps.count - 1
+    }
+
+    /// `5 users`, `2 req/s`, and for a change `5 users from 12s`.
+    static func label(users: Int?, rate: Double?, fromNs: Int64?) -> String {
+        var text = "load"
+        if let users { text = "\(users) user\(users == 1 ? "" : "s")" } else if let rate { text = "\(Stage(rate: rate, durationSeconds: 0).rateText) req/s" }
+        guard let fromNs else { return text }
+        return text + " from " + Duration.nanoseconds(fromNs).shortLabel
+    }
 
     /// The stage that holds run-clock time `ns`: 0 before the first, the last one after the end
     /// (and 0 when there are no stages).

@@ -118,6 +118,8 @@ public struct SweepAnswers: Codable, Sendable, Equatable {
 
 /// Everything a sweep produced; `--json` writes this value.
 public struct SweepResult: Codable, Sendable, Equatable {
+    /// The version of this shape (`schema_version` in the JSON), as `RunResult.currentSchemaVersion`.
+    public var schemaVersion = RunResult.currentSchemaVersion
     public var name: String
     public var axis: SweepAxis
     public var stepSeconds: Double

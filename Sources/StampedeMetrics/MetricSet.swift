@@ -10,6 +10,8 @@ public enum HistogramKey: Hashable, Sendable, CaseIterable, RawRepresentable {
     case inputTokens
     /// Output tokens per succeeded request.
     case outputTokens
+    /// Input plus output tokens per succeeded request (LLMPerf's `number_total_tokens`).
+    case totalTokens
     /// Output tokens/s per request, in milli-tokens per second.
     case outputTokensPerSecond
     /// Cost per request under per-token prices, in nano-USD (so a request of a few micro-dollars
@@ -18,7 +20,7 @@ public enum HistogramKey: Hashable, Sendable, CaseIterable, RawRepresentable {
 
     /// Every key: the latencies in `LatencyMetric` order, then the others.
     public static let allCases: [HistogramKey] =
-        LatencyMetric.allCases.map(HistogramKey.latency) + [.inputTokens, .outputTokens, .outputTokensPerSecond, .costPerRequest]
+        LatencyMetric.allCases.map(HistogramKey.latency) + [.inputTokens, .outputTokens, .totalTokens, .outputTokensPerSecond, .costPerRequest]
 
     /// The name on the wire (`WireMetricSet`) and in reports.
     public var rawValue: String {
@@ -26,6 +28,7 @@ public enum HistogramKey: Hashable, Sendable, CaseIterable, RawRepresentable {
         case .latency(let metric): metric.rawValue
         case .inputTokens: "input_tokens"
         case .outputTokens: "output_tokens"
+        case .totalTokens: "total_tokens"
         case .outputTokensPerSecond: "output_tps"
         case .costPerRequest: "cost_per_request"
         }
@@ -40,7 +43,7 @@ public enum HistogramKey: Hashable, Sendable, CaseIterable, RawRepresentable {
         self = key
     }
 
-    private static let others: [HistogramKey] = [.inputTokens, .outputTokens, .outputTokensPerSecond, .costPerRequest]
+    private static let others: [HistogramKey] = [.inputTokens, .outputTokens, .totalTokens, .outputTokensPerSecond, .costPerRequest]
 
     public var latency: LatencyMetric? {
         if case .latency(let metric) = self { return metric }
@@ -51,7 +54,7 @@ public enum HistogramKey: Hashable, Sendable, CaseIterable, RawRepresentable {
     public var toDisplayUnit: Double {
         switch self {
         case .latency: 1e-6
-        case .inputTokens, .outputTokens: 1
+        case .inputTokens, .outputTokens, .totalTokens: 1
         case .outputTokensPerSecond: 1e-3
         case .costPerRequest: 1e-9
         }
@@ -92,6 +95,7 @@ public struct MetricSet: Sendable, Equatable {
         }
         histograms[.inputTokens, default: MetricHistogram()].record(UInt64(max(0, r.inputTokens)))
         histograms[.outputTokens, default: MetricHistogram()].record(UInt64(max(0, r.outputTokens)))
+        histograms[.totalTokens, default: MetricHistogram()].record(UInt64(max(0, r.inputTokens.saturatingAdd(r.outputTokens))))
         if let cost = r.costMicroUSD, cost.isFinite, cost >= 0 {
             histograms[.costPerRequest, default: MetricHistogram()].record(rounding: cost * 1000)
         }

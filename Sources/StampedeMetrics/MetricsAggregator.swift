@@ -53,6 +53,7 @@ public struct MetricsAggregator: Sendable {
     public private(set) var workers: [String: WorkerTally] = [:]
     private var open: [Int: (set: MetricSet, users: [String: Int], inFlight: [String: Int])] = [:]
     private var closed: [Int: IntervalPoint] = [:]
+    private var lastClosedIndex: Int?
     /// E2E of every interval closed so far (for the running totals of each point).
     private var closedE2E = MetricHistogram()
 
@@ -129,10 +130,17 @@ public struct MetricsAggregator: Sendable {
                 point.latency["e2e_total_max"] = total.max
             }
             closed[index] = point
+            lastClosedIndex = max(lastClosedIndex ?? index, index)
         }
     }
 
     public mutating func closeAll() { close(intervalsBefore: Int.max) }
+
+    /// The newest closed point (what `series.last` would be, without building the series).
+    public var lastClosed: IntervalPoint? {
+        guard let last = lastClosedIndex else { return nil }
+        return closed[last]
+    }
 
     /// The closed points in order, with empty intervals filled in as zeros.
     public var series: [IntervalPoint] {

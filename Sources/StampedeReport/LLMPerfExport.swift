@@ -7,7 +7,8 @@ import StampedeMetrics
 /// with LLMPerf's flat key names (`results_ttft_s_quantiles_p50`, …), so existing LLMPerf tooling reads them.
 ///
 /// Mapping: `inter_token_latency_s` is Stampede's `llmperf_itl` (E2E / output tokens, as LLMPerf computes it);
-/// `ttft_s` is TTFT; `end_to_end_latency_s` is E2E; quantiles come from the merged HDR histograms.
+/// `ttft_s` is TTFT; `end_to_end_latency_s` is E2E. Every summary figure comes from the merged results
+/// (the HDR histograms and counters); the records only make up the per-request file.
 public enum LLMPerfExport {
     /// LLMPerf's file stem: `<model>_<mean input>_<mean output>` with every run of non-word characters as "-".
     public static func baseName(for scenario: Scenario) -> String {
@@ -26,27 +27,23 @@ public enum LLMPerfExport {
         return out
     }
 
-    public static func summary(_ result: RunResult, records: [RequestRecord]) -> [String: JSONValue] {
+    /// The run's summary, from the merged results (never from raw records).
+    public static func summary(_ result: RunResult) -> [String: JSONValue] {
         summary(scenario: result.scenario, name: result.name, total: result.total, overall: result.overall,
-                durationSeconds: result.durationSeconds, records: records)
+                durationSeconds: result.durationSeconds)
     }
 
-    /// The summary of one stage: its records (a request belongs to the stage it was scheduled in),
-    /// histograms rebuilt from them (bucket for bucket what the workers recorded) over the stage's time.
-    static func summary(_ result: RunResult, stage: StageResult, stageRecords mine: [RequestRecord]) -> [String: JSONValue] {
-        var set = MetricSet()
-        for record in mine { set.record(record) }
-        var flat = summary(scenario: result.scenario, name: "\(result.name) stage \(stage.index)", total: set,
-                           overall: StatsSummary(set, durationSeconds: stage.summary.durationSeconds),
-                           durationSeconds: stage.summary.durationSeconds, records: mine)
+    /// The summary of one stage, from its merged histograms (a request belongs to the stage it was scheduled in).
+    static func summary(_ result: RunResult, stage: StageResult) -> [String: JSONValue] {
+        var flat = summary(scenario: result.scenario, name: "\(result.name) stage \(stage.index)", total: stage.total,
+                           overall: stage.summary, durationSeconds: stage.summary.durationSeconds)
         flat["stampede_stage"] = .number(Double(stage.index))
         flat["stampede_stage_label"] = .string(stage.label)
         if let users = stage.users { flat["num_concurrent_requests"] = .number(Double(users)) }
         return flat
     }
 
-    static func summary(scenario s: Scenario, name: String, total: MetricSet, overall o: StatsSummary, durationSeconds: Double,
-                        records: [RequestRecord]) -> [String: JSONValue] {
+    static func summary(scenario s: Scenario, name: String, total: MetricSet, overall o: StatsSummary, durationSeconds: Double) -> [String: JSONValue] {
         var flat: [String: JSONValue] = [
             "model": .string(s.model),
             "name": .string(name),
@@ -73,16 +70,17 @@ public enum LLMPerfExport {
         add("request_output_throughput_token_per_s", total[.outputTokensPerSecond], scale: 1e-3)
         add("number_input_tokens", total[.inputTokens], scale: 1)
         add("number_output_tokens", total[.outputTokens], scale: 1)
-        var totalTokens = MetricHistogram()
-        for r in records where r.succeeded { totalTokens.record(UInt64(max(0, r.inputTokens.saturatingAdd(r.outputTokens)))) }
-        add("number_total_tokens", totalTokens, scale: 1)
+        add("number_total_tokens", total[.totalTokens], scale: 1)
 
+        // LLMPerf's error codes: the HTTP status of a refused request, else what went wrong (its class).
         var codes: [String: JSONValue] = [:]
-        for (code, count) in o.statusCodes where code != "200" { codes[code] = .number(Double(count)) }
-        for r in records where r.errorClass != nil && r.status == nil {
-            codes[r.errorClass!.rawValue] = .number((codes[r.errorClass!.rawValue]?.doubleValue ?? 0) + 1)
+        for (code, count) in o.statusCodes where Int(code).map({ !(200..<300).contains($0) }) ?? false {
+            codes[code] = .number(Double(count))
         }
-        codes.removeValue(forKey: "none")
+        for (name, count) in o.errorsByClass where count > 0 {
+            guard let errorClass = ErrorClass(rawValue: name), !errorClass.isHTTPStatus else { continue }
+            codes[name] = .number(Double(count))
+        }
         flat["results_num_requests_started"] = .number(Double(o.requestsFinished))
         flat["results_error_rate"] = .number(o.errorRate)
         flat["results_number_errors"] = .number(Double(o.requestsFailed))
@@ -103,7 +101,9 @@ public enum LLMPerfExport {
         records.map { r in
             let e2e = RequestMetrics.e2e(r).map { Double($0) / 1e9 }
             let entry: [String: JSONValue] = [
-                "error_code": r.errorClass == nil ? .null : (r.status.map { .number(Double($0)) } ?? .string(r.errorClass!.rawValue)),
+                "error_code": r.errorClass.map { errorClass in
+                    errorClass.isHTTPStatus ? r.status.map { .number(Double($0)) } ?? .string(errorClass.rawValue) : .string(errorClass.rawValue)
+                } ?? .null,
                 "error_msg": .string(r.errorMessage ?? ""),
                 "inter_token_latency_s": RequestMetrics.llmperfItl(r).map { .number(Double($0) / 1e9) } ?? .null,
                 "ttft_s": RequestMetrics.ttft(r).map { .number(Double($0) / 1e9) } ?? .null,
@@ -132,12 +132,11 @@ public enum LLMPerfExport {
             try FileOutput.write(try encoder.encode(JSONValue.array(individualResponses(records))), to: individualPath)
             written += [summaryPath, individualPath]
         }
-        try pair(base, summary(result, records: records), records)
+        try pair(base, summary(result), records)
         if result.stages.count > 1 {
             let byStage = Dictionary(grouping: records, by: \.stage)
             for stage in result.stages {
-                let mine = byStage[stage.index] ?? []
-                try pair("\(base)_stage\(stage.index)", summary(result, stage: stage, stageRecords: mine), mine)
+                try pair("\(base)_stage\(stage.index)", summary(result, stage: stage), byStage[stage.index] ?? [])
             }
         }
         return written

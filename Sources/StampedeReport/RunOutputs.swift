@@ -19,6 +19,8 @@ public struct OutputSettings: Sendable {
     public var maxErrorRate: Double
     /// Exit with code 1 when the load generator was saturated.
     public var failOnSaturation = false
+    /// The console report's per-worker table.
+    public var showWorkers = false
 
     public enum LiveMode: Sendable { case tty, lines, off }
 
@@ -37,73 +39,71 @@ public struct OutputSettings: Sendable {
     public var needsRecords: Bool { llmperfDirectory != nil || requestsJSONLPath != nil }
 }
 
-/// Collects what the outputs need during a run and writes them at the end.
-/// Sendable: all mutable state sits behind one `Mutex`.
+/// An output of a run: it reads the run's events (`RunEventHub`) until they end, off the coordinator,
+/// and returns the paths it wrote. Adding an output is one type of this kind plus its flag.
+public protocol RunOutput: Sendable {
+    /// Whether it needs every event (files of records) or only the newest (views, final files).
+    var delivery: RunEventHub.Delivery { get }
+    func consume(_ events: AsyncStream<RunEvent>) async throws -> [String]
+}
+
+/// An output that needs only the final results.
+public protocol FinalOutput: RunOutput {
+    func write(_ result: RunResult) throws -> [String]
+}
+
+extension FinalOutput {
+    /// `.finished` is the last event published, so a buffer of one always holds it.
+    public var delivery: RunEventHub.Delivery { .newest(1) }
+
+    public func consume(_ events: AsyncStream<RunEvent>) async throws -> [String] {
+        for await event in events {
+            if case .finished(let result) = event { return try write(result) }
+        }
+        return []
+    }
+}
+
+/// The outputs of one run, each subscribed to its events and run in a task of its own.
+/// Sendable: its mutable state (the tasks) sits behind a `Mutex`.
 public final class RunOutputs: Sendable {
-    struct State {
-        var records: [RequestRecord] = []
-        var lastLinePrinted = -1e9
-        var liveShown = false
-    }
-
     public let settings: OutputSettings
-    let jsonl: RecordsJSONLWriter?
-    let state = Mutex(State())
+    public let hub: RunEventHub
+    private let tasks: Mutex<[Task<[String], any Error>]>
 
-    public init(settings: OutputSettings) throws {
+    /// Opens what must exist before the run (the JSONL file) and subscribes every output, plus `extra` ones
+    /// (the web dashboard), so that none misses an event.
+    public init(settings: OutputSettings, hub: RunEventHub = RunEventHub(), extra: [any RunOutput] = []) throws {
         self.settings = settings
-        jsonl = try settings.requestsJSONLPath.map { try RecordsJSONLWriter(path: $0) }
+        self.hub = hub
+        var outputs: [any RunOutput] = [ConsoleOutput(settings: settings)]
+        if let path = settings.requestsJSONLPath { outputs.append(try RecordsJSONLOutput(path: path)) }
+        if let path = settings.jsonPath { outputs.append(JSONOutput(path: path)) }
+        if let prefix = settings.csvPrefix { outputs.append(CSVOutput(prefix: prefix)) }
+        if let path = settings.htmlPath { outputs.append(HTMLOutput(path: path)) }
+        if let directory = settings.llmperfDirectory { outputs.append(LLMPerfOutput(directory: directory)) }
+        outputs += extra
+        tasks = Mutex(outputs.map { output in
+            let events = hub.subscribe(output.delivery)
+            return Task { try await output.consume(events) }
+        })
     }
 
-    /// The coordinator's `onRecords` callback.
-    public func records(_ batch: [RequestRecord]) {
-        jsonl?.append(batch)
-        if settings.llmperfDirectory != nil { state.withLock { $0.records.append(contentsOf: batch) } }
-    }
+    /// Where the coordinator sends its events (`RunCoordinator(onEvent:)`).
+    public var publish: @Sendable (RunEvent) -> Void { { [hub] in hub.publish($0) } }
 
-    /// The coordinator's `onLive` callback.
-    public func live(_ status: LiveStatus) {
-        switch settings.live {
-        case .off: return
-        case .tty:
-            state.withLock { $0.liveShown = true }
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + LiveLine.render(status)).utf8))
-        case .lines:
-            let due = state.withLock { s in
-                guard status.elapsedSeconds - s.lastLinePrinted >= settings.linesEvery else { return false }
-                s.lastLinePrinted = status.elapsedSeconds
-                return true
-            }
-            if due { FileHandle.standardError.write(Data((LiveLine.render(status) + "\n").utf8)) }
-        }
-    }
-
-    /// Prints the final report to stdout and writes the files. Returns the paths written.
+    /// After the run (its `.finished` published): ends the stream, waits for every output, and prints
+    /// the paths written. Throws the first output's error after all have finished.
     @discardableResult
-    public func finish(_ result: RunResult, showWorkers: Bool = false) throws -> [String] {
-        if state.withLock({ $0.liveShown }) { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-        print(ConsoleReport.render(result, showWorkers: showWorkers), terminator: "")
+    public func finish() async throws -> [String] {
+        hub.close()
         var written: [String] = []
-        if let jsonl {
-            try jsonl.close()
-            written.append(settings.requestsJSONLPath!)
-        }
-        if let path = settings.jsonPath {
-            try JSONReport.write(result, to: path)
-            written.append(path)
-        }
-        if let prefix = settings.csvPrefix {
-            written += try LocustCSV.write(result, prefix: prefix)
-        }
-        if let path = settings.htmlPath {
-            try HTMLReport.write(result, to: path)
-            written.append(path)
-        }
-        if let directory = settings.llmperfDirectory {
-            let records = state.withLock { $0.records }
-            written += try LLMPerfExport.write(result, records: records, to: directory)
+        var firstError: (any Error)?
+        for task in tasks.withLock({ $0 }) {
+            do { written += try await task.value } catch { firstError = firstError ?? error }
         }
         for path in written { print("wrote \(path)") }
+        if let firstError { throw firstError }
         return written
     }
 

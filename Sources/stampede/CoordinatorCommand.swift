@@ -44,9 +44,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
         try loadModel.apply(to: &scenario)
         try sloCost.apply(to: &scenario)
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
+        var settings = output.settings
+        settings.showWorkers = true
         let outputs: RunOutputs
-        do { outputs = try RunOutputs(settings: output.settings) } catch { throw CLIError("\(error)") }
-        let coordinator = RunCoordinator(scenario: scenario, logger: logger, onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
+        do { outputs = try RunOutputs(settings: settings) } catch { throw CLIError("\(error)") }
+        let coordinator = RunCoordinator(scenario: scenario, logger: logger, onEvent: outputs.publish)
         let listener = try await server.listen(roster: coordinator, token: tokenOptions, logger: logger, command: "coordinator",
                                                expecting: expectWorkers)
         let trap = await SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
@@ -59,9 +61,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
             if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
             throw error
         }
-        let result = await coordinator.decorate(await coordinator.run())
+        let result = await coordinator.run()
         await listener.shutdown(quitWorkers: !keepWorkers)
-        do { try outputs.finish(result, showWorkers: true) } catch { throw CLIError("\(error)") }
+        do { try await outputs.finish() } catch { throw CLIError("\(error)") }
         if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         let code = outputs.exitCode(result)
         if code != 0 { throw ExitCode(code) }

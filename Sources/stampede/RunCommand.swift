@@ -57,14 +57,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         let connections = min(max(scenario.peakConcurrency, 8), OpenFileLimit.connectionBudget(limit: fileLimit, perConnection: perConnection) ?? .max)
         let executor = ClientExecutor(scenario: scenario, maxConnections: connections)
-        let coordinator = RunCoordinator(scenario: scenario, logger: logger,
-                                         onLive: { outputs.live($0) }, onRecords: { outputs.records($0) })
+        let coordinator = RunCoordinator(scenario: scenario, logger: logger, onEvent: outputs.publish)
         await coordinator.add(LocalWorkerLink(executor: executor))
         let trap = await SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
-        let result = await coordinator.decorate(await coordinator.run())
+        let result = await coordinator.run()
         trap.cancel()
         var finishError: (any Error)?
-        do { try outputs.finish(result) } catch { finishError = error }
+        do { try await outputs.finish() } catch { finishError = error }
         // The report is out; a connection attempt still pending does not hold the exit past a second
         // (the pending shutdown keeps the client alive until the process exits).
         await awaitAtMost(.seconds(1)) { await executor.shutdown() }

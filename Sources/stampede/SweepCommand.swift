@@ -236,7 +236,7 @@ enum StepWorkers: Sendable {
             return await coordinator.run()
         case .remote(_, let pool):
             await pool.attach(coordinator)
-            let result = await coordinator.decorate(await coordinator.run())
+            let result = await coordinator.run()
             await pool.detach()
             if result.stopReason == .allWorkersLost || result.stopReason == .startFailed {
                 control.interrupt(reason: "no worker left (\(result.stopReason.rawValue))")
