@@ -14,6 +14,18 @@ extension CoordinatorMachine {
         result(reason: stopReason ?? .interrupted, durationNs: now, runId: runId, startedAt: startedAt, running: true)
     }
 
+    /// The newest closed interval's merged point, with the generator check's figures.
+    public var lastPoint: IntervalPoint? { aggregator.lastClosed.map(withGenerator) }
+
+    /// A point with whether a worker's generator was saturated in it and the highest CPU share.
+    private func withGenerator(_ point: IntervalPoint) -> IntervalPoint {
+        guard !generators.isEmpty else { return point }
+        var point = point
+        point.generatorSaturated = saturatedIntervals.contains(point.interval)
+        point.generatorCPUShare = intervalCPU[point.interval]
+        return point
+    }
+
     private func result(reason: StopReason, durationNs: Int64, runId: String, startedAt: String, running: Bool) -> RunResult {
         let seconds = Double(durationNs) / 1e9
         let overall = StatsSummary(aggregator.total, durationSeconds: seconds)
@@ -26,13 +38,7 @@ extension CoordinatorMachine {
                                  cpuPercent: running ? generators[id].map { $0.cpuLast * $0.allowanceCores * 100 } : nil,
                                  state: lost.contains(id) ? .lost : running ? .running : .stopped)
         }
-        var series = aggregator.series
-        if !generators.isEmpty {
-            for index in series.indices {
-                series[index].generatorSaturated = saturatedIntervals.contains(series[index].interval)
-                series[index].generatorCPUShare = intervalCPU[series[index].interval]
-            }
-        }
+        let series = aggregator.series.map(withGenerator)
         var result = RunResult(runId: runId, name: scenario.name, startedAt: startedAt, stopReason: reason, durationSeconds: seconds,
                                scenario: scenario, overall: overall, stages: stages, timeSeries: series, workers: workers,
                                formulas: RunResult.allFormulas)

@@ -187,7 +187,7 @@ public actor RunCoordinator: DeltaSink {
             case .live(let status):
                 let now = runClockNs
                 let snapshot = options.snapshots ? machine.snapshot(atNs: now, runId: runId, startedAt: startedAt) : nil
-                onEvent(.interval(IntervalUpdate(status: status, point: machine.aggregator.lastClosed, snapshot: snapshot)))
+                onEvent(.interval(IntervalUpdate(status: status, point: machine.lastPoint, snapshot: snapshot)))
             case .records(let records):
                 onEvent(.records(records))
             case .generatorSaturated(let worker, let interval, let reasons):

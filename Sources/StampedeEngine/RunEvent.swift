@@ -30,6 +30,14 @@ public struct RunStarted: Sendable, Equatable {
     public var startedAt: String
     public var scenario: Scenario
     public var workers: [String]
+
+    public init(runId: String, name: String, startedAt: String, scenario: Scenario, workers: [String]) {
+        self.runId = runId
+        self.name = name
+        self.startedAt = startedAt
+        self.scenario = scenario
+        self.workers = workers
+    }
 }
 
 /// One closed interval: the live line's figures, the merged point, and (when the coordinator is asked
@@ -40,6 +48,12 @@ public struct IntervalUpdate: Sendable {
     public var point: IntervalPoint?
     /// The results so far: summaries, stages, the closed series, the workers and the generator check.
     public var snapshot: RunResult?
+
+    public init(status: LiveStatus, point: IntervalPoint?, snapshot: RunResult?) {
+        self.status = status
+        self.point = point
+        self.snapshot = snapshot
+    }
 }
 
 public struct StageChange: Sendable, Equatable {
@@ -48,6 +62,14 @@ public struct StageChange: Sendable, Equatable {
     public var atSeconds: Double
     public var users: Int?
     public var rate: Double?
+
+    public init(index: Int, label: String, atSeconds: Double, users: Int?, rate: Double?) {
+        self.index = index
+        self.label = label
+        self.atSeconds = atSeconds
+        self.users = users
+        self.rate = rate
+    }
 }
 
 public struct WorkerChange: Sendable, Equatable {
@@ -62,12 +84,25 @@ public struct WorkerChange: Sendable, Equatable {
     /// Live workers after the change.
     public var workers: Int
     public var atSeconds: Double
+
+    public init(worker: String, kind: Kind, workers: Int, atSeconds: Double) {
+        self.worker = worker
+        self.kind = kind
+        self.workers = workers
+        self.atSeconds = atSeconds
+    }
 }
 
 public struct GeneratorAlert: Sendable, Equatable {
     public var worker: String
     public var interval: Int
     public var reasons: [String]
+
+    public init(worker: String, interval: Int, reasons: [String]) {
+        self.worker = worker
+        self.interval = interval
+        self.reasons = reasons
+    }
 }
 
 /// Fans run events out to subscribers, each with its own buffer. Publishing never blocks and never

@@ -111,4 +111,16 @@ public struct LiveStatus: Sendable, Equatable {
     public var finished: Int
     public var errors: Int
     public var workers: Int
+
+    public init(elapsedSeconds: Double, users: Int, requestsPerSecond: Double, ttftP50Seconds: Double?, outputTokensPerSecond: Double,
+                finished: Int, errors: Int, workers: Int) {
+        self.elapsedSeconds = elapsedSeconds
+        self.users = users
+        self.requestsPerSecond = requestsPerSecond
+        self.ttftP50Seconds = ttftP50Seconds
+        self.outputTokensPerSecond = outputTokensPerSecond
+        self.finished = finished
+        self.errors = errors
+        self.workers = workers
+    }
 }

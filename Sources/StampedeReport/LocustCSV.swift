@@ -33,13 +33,45 @@ public enum LocustCSV {
 
     /// The four files, by suffix ("_stats.csv", …), as text.
     public static func files(_ result: RunResult) -> [(suffix: String, text: String)] {
-        [("_stats.csv", stats(result)), ("_stats_history.csv", history(result)),
-         ("_failures.csv", failures(result)), ("_exceptions.csv", CSVText.table([exceptionsColumns]))]
+        let aggregated = Entry(type: "", name: "Aggregated", summary: result.overall, histograms: result.total, window: 0..<Double.infinity)
+        return [("_stats.csv", stats(entries(result), aggregated: aggregated)), ("_stats_history.csv", history([result])),
+                ("_failures.csv", failures(entries(result).map { ($0, result) })), ("_exceptions.csv", CSVText.table([exceptionsColumns]))]
+    }
+
+    /// A sweep's files: one stats row per step (its measured stage, named by its load), an aggregated row over
+    /// every step's measured requests (their histograms merged), the steps' 1-second rows one after another,
+    /// and each step's failures. `runs` are the steps' results, in the order of `sweep.steps`.
+    public static func sweepFiles(_ sweep: SweepResult, runs: [RunResult]) -> [(suffix: String, text: String)] {
+        var stepEntries: [(Entry, RunResult)] = []
+        var merged = MetricSet()
+        var seconds = 0.0
+        for (step, run) in zip(sweep.steps, runs) {
+            guard let measured = run.stages.last else { continue }
+            let name = "step \(step.number): " + (step.users.map { "\($0) user\($0 == 1 ? "" : "s")" } ?? step.rate.map { "\($0) req/s" } ?? "")
+            let start = measured.startSeconds ?? 0
+            stepEntries.append((Entry(type: method, name: name, summary: measured.summary, histograms: measured.total,
+                                      window: start..<Double.infinity), run))
+            merged.add(measured.total)
+            seconds += measured.summary.durationSeconds
+        }
+        let aggregated = Entry(type: "", name: "Aggregated", summary: StatsSummary(merged, durationSeconds: seconds), histograms: merged,
+                               window: 0..<Double.infinity)
+        return [("_stats.csv", stats(stepEntries.map(\.0), aggregated: aggregated)), ("_stats_history.csv", history(runs)),
+                ("_failures.csv", failures(stepEntries)), ("_exceptions.csv", CSVText.table([exceptionsColumns]))]
     }
 
     /// Writes the four files; returns their paths.
     public static func write(_ result: RunResult, prefix: String) throws -> [String] {
-        try files(result).map { suffix, text in
+        try write(files(result), prefix: prefix)
+    }
+
+    /// Writes a sweep's four files; returns their paths.
+    public static func write(_ sweep: SweepResult, runs: [RunResult], prefix: String) throws -> [String] {
+        try write(sweepFiles(sweep, runs: runs), prefix: prefix)
+    }
+
+    static func write(_ files: [(suffix: String, text: String)], prefix: String) throws -> [String] {
+        try files.map { suffix, text in
             let path = prefix + suffix
             try FileOutput.write(Data(text.utf8), to: path)
             return path
@@ -68,10 +100,9 @@ public enum LocustCSV {
         }
     }
 
-    static func stats(_ result: RunResult) -> String {
+    static func stats(_ entries: [Entry], aggregated: Entry) -> String {
         var rows = [statsColumns]
-        let aggregated = Entry(type: "", name: "Aggregated", summary: result.overall, histograms: result.total, window: 0..<Double.infinity)
-        for entry in entries(result) + [aggregated] {
+        for entry in entries + [aggregated] {
             let s = entry.summary
             let e2e = s[.e2e]
             let ttft = s[.ttft]
@@ -99,39 +130,41 @@ public enum LocustCSV {
 
     /// One row per second of the run, as Locust's aggregated history row. The percentile columns are those of
     /// the requests that finished in that second (Locust's "current" percentiles); the "Total" columns cover
-    /// every request up to the end of that second.
-    static func history(_ result: RunResult) -> String {
+    /// every request up to the end of that second (the counts over all `runs`, the latencies within each run).
+    static func history(_ runs: [RunResult]) -> String {
         var rows = [historyColumns]
-        let start = startEpoch(result.startedAt)
         var totalFinished = 0
         var totalFailed = 0
-        var totals = (p50: "0", mean: "0", min: "0", max: "0")
-        for point in result.timeSeries {
-            totalFinished &+|= point.finished
-            totalFailed &+|= point.failed
-            let l = point.latency
-            if let p50 = l["e2e_total_p50"], let mean = l["e2e_total_mean"], let low = l["e2e_total_min"], let high = l["e2e_total_max"] {
-                totals = (wholeMs(p50), ms(mean), ms(low), ms(high))
+        for result in runs {
+            let start = startEpoch(result.startedAt)
+            var totals = (p50: "0", mean: "0", min: "0", max: "0")
+            for point in result.timeSeries {
+                totalFinished &+|= point.finished
+                totalFailed &+|= point.failed
+                let l = point.latency
+                if let p50 = l["e2e_total_p50"], let mean = l["e2e_total_mean"], let low = l["e2e_total_min"], let high = l["e2e_total_max"] {
+                    totals = (wholeMs(p50), ms(mean), ms(low), ms(high))
+                }
+                var row = ["\(Int(start + point.startSeconds))", "\(point.users)", "", "Aggregated",
+                           number(point.requestsPerSecond), number(Double(point.failed))]
+                row += MetricsAggregator.locustPercentiles.map { p in
+                    l["e2e_p\(MetricsAggregator.percentileLabel(p))"].map(wholeMs) ?? "N/A"
+                }
+                row += ["\(totalFinished)", "\(totalFailed)", totals.p50, totals.mean, totals.min, totals.max, "0"]
+                row += ["ttft_p50", "ttft_p95", "itl_p50", "itl_p95"].map { l[$0].map(ms) ?? "N/A" }
+                row += [number(point.outputTokensPerSecond), "\(point.inFlight)"]
+                rows.append(row)
             }
-            var row = ["\(Int(start + point.startSeconds))", "\(point.users)", "", "Aggregated",
-                       number(point.requestsPerSecond), number(Double(point.failed))]
-            row += MetricsAggregator.locustPercentiles.map { p in
-                l["e2e_p\(MetricsAggregator.percentileLabel(p))"].map(wholeMs) ?? "N/A"
-            }
-            row += ["\(totalFinished)", "\(totalFailed)", totals.p50, totals.mean, totals.min, totals.max, "0"]
-            row += ["ttft_p50", "ttft_p95", "itl_p50", "itl_p95"].map { l[$0].map(ms) ?? "N/A" }
-            row += [number(point.outputTokensPerSecond), "\(point.inFlight)"]
-            rows.append(row)
         }
         return CSVText.table(rows)
     }
 
     /// One row per entry and error class: the class and its last message, how often, and the first and last
     /// second (UTC) in which it occurred.
-    static func failures(_ result: RunResult) -> String {
+    static func failures(_ entries: [(Entry, RunResult)]) -> String {
         var rows = [failuresColumns]
-        let start = startEpoch(result.startedAt)
-        for entry in entries(result) {
+        for (entry, result) in entries {
+            let start = startEpoch(result.startedAt)
             for (errorClass, count) in entry.summary.errorsByClass.sorted(by: { $0.key < $1.key }) where count > 0 {
                 let seen = result.timeSeries.filter { entry.window.contains($0.startSeconds) && ($0.errorsByClass[errorClass] ?? 0) > 0 }
                 let message = entry.summary.lastErrorMessages[errorClass].map { "\(errorClass): \($0)" } ?? errorClass

@@ -58,6 +58,9 @@ struct SweepCommand: AsyncParsableCommand {
     var json: String?
     @Option(help: ArgumentHelp("Write a self-contained HTML report: req/s and latency against the load, the knee marked.", valueName: "path"))
     var html: String?
+    @Option(help: ArgumentHelp("Write Locust's CSV files (PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv): a stats row per step.",
+                               valueName: "prefix"))
+    var csv: String?
     @Flag(help: "No line per step while the sweep runs.")
     var quiet = false
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
@@ -159,12 +162,17 @@ struct SweepCommand: AsyncParsableCommand {
         }
         let quiet = self.quiet
         let stepLogger = logger
+        // Each step's results, in step order (the CSV files have a row per step).
+        let stepRuns = Mutex<[RunResult]>([])
+        let keepRuns = csv != nil
         let result = await Sweep.run(base: scenario, settings: settings, isCancelled: { control.isInterrupted }, onStep: { step in
             if !quiet { FileHandle.standardError.write(Data((SweepReport.stepLine(step) + "\n").utf8)) }
         }, runStep: { stepScenario in
             let coordinator = RunCoordinator(scenario: stepScenario, logger: stepLogger)
             await control.begin(coordinator)
-            return await workers.run(coordinator, control: control)
+            let run = await workers.run(coordinator, control: control)
+            if keepRuns { stepRuns.withLock { $0.append(run) } }
+            return run
         })
         await workers.shutdown(quitWorkers: !keepWorkers)
         await embedded?.stop()
@@ -177,6 +185,11 @@ struct SweepCommand: AsyncParsableCommand {
         if let html {
             do { try HTMLSweepReport.write(result, to: html) } catch { throw CLIError("\(error)") }
             print("wrote \(html)")
+        }
+        if let csv {
+            let paths: [String]
+            do { paths = try LocustCSV.write(result, runs: stepRuns.withLock { $0 }, prefix: csv) } catch { throw CLIError("\(error)") }
+            for path in paths { print("wrote \(path)") }
         }
         if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
         if result.stoppedBy == "baseline_failed" { throw ExitCode(2) }

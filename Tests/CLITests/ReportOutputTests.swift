@@ -56,6 +56,27 @@ struct ReportOutputTests {
         }
     }
 
+    @Test(.timeLimit(.minutes(3)))
+    func sweepCSVHasARowPerStep() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (mock, url) = try await startMock(["--ttft-ms", "20", "--itl-ms", "2"])
+        defer { mock.kill() }
+        let json = dir.appendingPathComponent("sweep.json").path
+        let csv = dir.appendingPathComponent("sweep").path
+        let sweep = try ChildProcess(["sweep", "--target", url, "--step-time", "1s", "--warmup", "0.5s", "--max-steps", "3", "--refinements", "0",
+                                      "--mean-output-tokens", "16", "--quiet", "--json", json, "--csv", csv,
+                                      "--saturation-cpu", "1024", "--saturation-lag-ms", "3600000"])
+        let status = await sweep.waitForExit(timeout: .seconds(90))
+        #expect(status == 0, "stderr: \(sweep.stderr)")
+        for suffix in ["_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"] {
+            #expect(sweep.stdout.contains("wrote \(csv)\(suffix)"), "\(sweep.stdout)")
+        }
+        let check = try python(Self.root.appendingPathComponent("scripts/report-check/check_sweep_csv.py").path, csv, json)
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("sweep-csv-ok"), "\(check.output)")
+    }
+
     /// The external-reference check itself flags what it must (so the test above can fail).
     @Test func externalReferenceCheckFindsReferences() {
         #expect(Self.externalReferences("<link href=\"https://cdn.example/x.css\">").count == 1)

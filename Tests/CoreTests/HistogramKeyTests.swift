@@ -9,7 +9,7 @@ import Testing
 struct HistogramKeyTests {
     /// The names as they were before the keys were derived: wire keys and report keys must not change.
     static let names = ["ttft", "ttfat", "e2e", "itl", "llmperf_itl", "chunk_gap", "schedule_lag",
-                        "input_tokens", "output_tokens", "output_tps", "cost_per_request"]
+                        "input_tokens", "output_tokens", "total_tokens", "output_tps", "cost_per_request"]
 
     @Test func namesAreUnchanged() {
         #expect(HistogramKey.allCases.map(\.rawValue) == Self.names)
@@ -46,7 +46,7 @@ struct HistogramKeyTests {
         let wire = try JSONSerialization.jsonObject(with: JSONEncoder().encode(set.wire)) as? [String: Any]
         let histograms = try #require(wire?["histograms"] as? [String: Any])
         #expect(Set(histograms.keys) == ["ttft", "ttfat", "e2e", "itl", "llmperf_itl", "chunk_gap", "schedule_lag",
-                                         "input_tokens", "output_tokens", "output_tps"])
+                                         "input_tokens", "output_tokens", "total_tokens", "output_tps"])
         #expect(try MetricSet(wire: set.wire) == set)
         let summary = StatsSummary(set, durationSeconds: 1)
         #expect(Set(summary.latency.keys) == Set(LatencyMetric.allCases.map(\.rawValue)))

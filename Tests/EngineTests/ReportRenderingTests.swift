@@ -90,7 +90,7 @@ struct ReportRenderingTests {
         #expect(p95?.points.compactMap { $0.y }.max() == 9000, "a bin keeps its highest latency")
         #expect(charts.first { $0.id == "chart-load" }?.chart.series.first?.points.first?.y == 2, "a bin's rate is its mean")
         #expect(e2e?.caption?.contains("3-second bins") == true)
-        let history = LocustCSV.history(result).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        let history = LocustCSV.history([result]).components(separatedBy: "\r\n").filter { !$0.isEmpty }
         #expect(history.count == 4001, "header and one row per second")
         #expect(history[1].hasPrefix("1767225600,3,,Aggregated,2.000000,0.000000,500,"), "\(history[1])")
     }

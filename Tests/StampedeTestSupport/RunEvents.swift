@@ -8,7 +8,7 @@ public final class EventLog: Sendable {
 
     public init() {}
 
-    public var onEvent: @Sendable (RunEvent) -> Void { { [events] event in events.withLock { $0.append(event) } } }
+    public var onEvent: @Sendable (RunEvent) -> Void { { [self] event in self.events.withLock { $0.append(event) } } }
 
     public var all: [RunEvent] { events.withLock { $0 } }
 
@@ -23,7 +23,7 @@ public final class EventLog: Sendable {
 
 extension RunEvent {
     /// An `onEvent` that passes only the records on (tests that collect them).
-    public static func records(to sink: @escaping @Sendable ([RequestRecord]) -> Void) -> @Sendable (RunEvent) -> Void {
+    public static func onRecords(_ sink: @escaping @Sendable ([RequestRecord]) -> Void) -> @Sendable (RunEvent) -> Void {
         { event in if case .records(let batch) = event { sink(batch) } }
     }
 }
