@@ -47,6 +47,7 @@ public struct CoordinatorMachine: Sendable {
         case openLoop
         case plannedStages
         case users(Int)
+        case tooManyStages
 
         public var description: String {
             switch self {
@@ -54,6 +55,7 @@ public struct CoordinatorMachine: Sendable {
             case .openLoop: "an open-loop run's rate cannot be changed while it runs"
             case .plannedStages: "this run follows planned stages; its users cannot be changed by hand"
             case .users(let n): "users must be between 0 and \(Scenario.Limits.users), not \(n)"
+            case .tooManyStages: "the run has had \(RequestRecord.maxStage) stages; start a new run"
             }
         }
     }
@@ -223,6 +225,8 @@ public struct CoordinatorMachine: Sendable {
         guard scenario.openLoop == nil else { return .failure(.openLoop) }
         guard scenario.stages?.isEmpty ?? true else { return .failure(.plannedStages) }
         guard users >= 0, users <= Scenario.Limits.users else { return .failure(.users(users)) }
+        // Every stage index travels in shares, records and deltas, which the wire bounds.
+        guard plan.steps.count < RequestRecord.maxStage else { return .failure(.tooManyStages) }
         let initial = plan.steps.isEmpty ? scenario.users : nil
         let index = plan.change(atNs: now, users: users, rate: nil, initialUsers: initial, initialRate: nil)
         currentStage = index
