@@ -38,6 +38,7 @@ REAL_TIME=(
   'EngineTests\.InjectedClockTests'                     # a 10 s test-clock run must take < 8 s of real time
   'CLITests\.StarvedGeneratorTests'                     # a real run under a 0.1-core cgroup quota
   'CLITests\.OpenFileLimitTests'                        # 400 users under ulimit -n 256 (CPU-heavy)
+  'CLITests\.LiveLineTests'                             # a 4 s run's live frames on a pseudo-terminal
 )
 real_time="$(IFS='|'; echo "${REAL_TIME[*]}")"
 
