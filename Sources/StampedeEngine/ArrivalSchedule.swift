@@ -3,7 +3,7 @@ import StampedeCore
 import StampedeWorkload
 
 /// A constant rate from `startNs` (run clock) until the next segment.
-public struct RateSegment: Sendable, Equatable {
+public struct RateSegment: Codable, Sendable, Equatable {
     public var startNs: Int64
     /// Requests per second (> 0).
     public var rate: Double
@@ -65,6 +65,17 @@ public struct ArrivalSchedule: Sendable {
         nextIndex += 1
         tau += Self.unitGap(process, shape: shape, using: &rng)
         return arrival
+    }
+
+    /// Draws every arrival before number `index`, so that `next()` returns arrival `index` (a schedule
+    /// rebuilt for a change of rate carries on where the old one was).
+    public mutating func skip(toIndex index: UInt64) {
+        while nextIndex < index { _ = next() }
+    }
+
+    /// The segment (= stage of a run whose rate was changed while it ran) that holds run-clock time `ns`.
+    public static func segmentIndex(_ segments: [RateSegment], atNs ns: Int64) -> Int {
+        segments.lastIndex { $0.startNs <= ns } ?? 0
     }
 
     /// Skips to the first arrival at or after `ns` (a worker that joins mid-run), drawing every gap

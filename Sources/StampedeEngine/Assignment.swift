@@ -48,6 +48,11 @@ public struct WorkerShare: Codable, Sendable, Equatable {
     public var effectiveAtNs: Int64?
     /// This worker's part of `--max-concurrency`: more requests in flight and an arrival is dropped.
     public var maxInFlight: Int?
+    /// The global rate as changed during the run (the dashboard's control), from run-clock zero; segment
+    /// `i` is stage `i`. Nil: the schedule follows the scenario's rate and stages. Every worker gets the
+    /// same segments, so every one computes the same arrivals; a change starts at the partition's
+    /// `effectiveAtNs`, which every worker has heard of before it applies.
+    public var rateSegments: [RateSegment]?
 
     public init(users: Int, spawnRate: Double, userBase: Int = 0, requestBudget: Int? = nil, stage: Int = 0,
                 rate: Double? = nil, arrivalSlot: Int? = nil, arrivalSlots: Int? = nil, effectiveAtNs: Int64? = nil,
@@ -71,6 +76,11 @@ public struct WorkerShare: Codable, Sendable, Equatable {
         if let rate, !(rate >= 0 && rate.isFinite) { return false }
         if let maxInFlight, maxInFlight < 0 { return false }
         if let effectiveAtNs, effectiveAtNs < 0 { return false }
+        if let segments = rateSegments {
+            guard (1...RequestRecord.maxStage).contains(segments.count), segments.first?.startNs == 0 else { return false }
+            for (earlier, later) in zip(segments, segments.dropFirst()) where later.startNs < earlier.startNs { return false }
+            guard segments.allSatisfy({ $0.rate >= 0 && $0.rate.isFinite && $0.rate <= Scenario.Limits.rate }) else { return false }
+        }
         return true
     }
 }

@@ -44,15 +44,19 @@ public struct CoordinatorMachine: Sendable {
     /// Why a load change was refused.
     public enum LoadChangeRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         case notRunning
-        case openLoop
+        case needsUsers
+        case needsRate
         case plannedStages
         case users(Int)
+        case rate(Double)
         case tooManyStages
 
         public var description: String {
             switch self {
             case .notRunning: "the run is not running"
-            case .openLoop: "an open-loop run's rate cannot be changed while it runs"
+            case .needsUsers: "a closed-loop run changes its users, not a rate"
+            case .needsRate: "an open-loop run changes its rate (requests per second), not users"
+            case .rate(let r): "the rate must be above 0 and at most \(Int(Scenario.Limits.rate)) requests per second, not \(r)"
             case .plannedStages: "this run follows planned stages; its users cannot be changed by hand"
             case .users(let n): "users must be between 0 and \(Scenario.Limits.users), not \(n)"
             case .tooManyStages: "the run has had \(RequestRecord.maxStage) stages; start a new run"
@@ -217,16 +221,30 @@ public struct CoordinatorMachine: Sendable {
         return max(deadline, now)
     }
 
-    /// A change of load asked for while the run goes on (the dashboard's control, like Locust's UI): the
-    /// stage in force ends now and a new one with `users` begins, shared over the live workers at once.
-    /// Closed loop only, and not in a scenario with planned stages (whose workers follow the plan).
-    public mutating func changeLoad(users: Int, atNs now: Int64) -> Result<[Action], LoadChangeRefusal> {
+    /// A change of load asked for while the run goes on (the dashboard's control, like Locust's UI), as a
+    /// new stage shared over the live workers at once. Not in a scenario with planned stages (whose
+    /// workers follow the plan).
+    ///
+    /// Closed loop (`users`): the stage in force ends now and the new one begins.
+    /// Open loop (`rate`): the new rate begins after the handover (`arrivalHandoverNs`), so that every
+    /// worker has the new segments before they apply; the stage changes then, on the timer.
+    public mutating func changeLoad(users: Int? = nil, rate: Double? = nil, atNs now: Int64) -> Result<[Action], LoadChangeRefusal> {
         guard isRunning else { return .failure(.notRunning) }
-        guard scenario.openLoop == nil else { return .failure(.openLoop) }
         guard scenario.stages?.isEmpty ?? true else { return .failure(.plannedStages) }
-        guard users >= 0, users <= Scenario.Limits.users else { return .failure(.users(users)) }
         // Every stage index travels in shares, records and deltas, which the wire bounds.
-        guard plan.steps.count < RequestRecord.maxStage else { return .failure(.tooManyStages) }
+        guard plan.steps.count < RequestRecord.maxStage - 1 else { return .failure(.tooManyStages) }
+        if let open = scenario.openLoop {
+            guard let rate else { return .failure(.needsRate) }
+            // A rate of 0 is refused: the schedule has no pause (use a low rate).
+            guard rate > 0, rate.isFinite, rate <= Scenario.Limits.rate else { return .failure(.rate(rate)) }
+            let start = now.saturatingAdd(arrivalHandoverNs)
+            // A change asked for before the last one took effect replaces it.
+            plan.change(atNs: max(start, plan.steps.last?.startNs ?? 0), users: nil, rate: rate, initialUsers: nil,
+                        initialRate: plan.steps.isEmpty ? open.rate : nil)
+            return .success(rebalance(starting: [], atNs: now))
+        }
+        guard let users else { return .failure(.needsUsers) }
+        guard users >= 0, users <= Scenario.Limits.users else { return .failure(.users(users)) }
         let initial = plan.steps.isEmpty ? scenario.users : nil
         let index = plan.change(atNs: now, users: users, rate: nil, initialUsers: initial, initialRate: nil)
         currentStage = index
@@ -276,6 +294,10 @@ public struct CoordinatorMachine: Sendable {
                                         requestBudget: nil, workers: live.count, stage: currentStage,
                                         rate: open.map { step?.rate ?? $0.rate }, maxConcurrency: open?.maxConcurrency,
                                         effectiveAtNs: effectiveAt)
+        if open != nil, plan.openEnded {
+            let segments = plan.rateSegments(fallback: open?.rate ?? 0)
+            for index in newShares.indices { newShares[index].rateSegments = segments }
+        }
         if let maxRequests = scenario.maxRequests {
             // Budgets: what each live worker has committed (finished + in flight) plus an even split of the rest.
             var committed: [String: Int] = [:]

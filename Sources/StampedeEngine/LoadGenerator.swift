@@ -132,34 +132,52 @@ public actor LoadGenerator {
     private static func openLoop(_ open: OpenLoop, startAtNs: Int64, context: Context, group: inout DiscardingTaskGroup) async {
         let cell = context.cell
         let scenario = context.prompts.scenario
-        var schedule = ArrivalSchedule(scenario: scenario, plan: context.plan)
+        var segments = cell.rateSegments
+        var schedule = Self.schedule(scenario, plan: context.plan, segments: segments)
         let runEnd = scenario.runTimeSeconds.map { Int64(($0 * 1e9).rounded()) }
         let endNs = [context.plan.endNs, runEnd].compactMap { $0 }.min() ?? .max
         // A worker that joins mid-run skips the arrivals before its start (its partition begins later still);
         // one that starts with the run sends the arrivals already due at once (their lag shows in schedule_lag).
         schedule.skip(toNs: min(startAtNs, cell.effectiveAtNs))
+        /// A change of rate (new segments): the same arrivals up to the change, the new rate's after it.
+        func followRateChange(from index: UInt64) -> Bool {
+            guard let changed = cell.rateSegments, changed != segments else { return false }
+            segments = changed
+            schedule = Self.schedule(scenario, plan: context.plan, segments: changed)
+            schedule.skip(toIndex: index)
+            return true
+        }
         arrivals: while !cell.stopping, !Task.isCancelled {
-            let arrival = schedule.next()
-            guard arrival.timeNs < endNs else { break }
-            // Arrivals already due go out at once; a stop wakes the wait.
-            while context.runNs < arrival.timeNs, !cell.stopping, !Task.isCancelled {
-                await cell.wakeup.wait(untilNs: context.epochNs &+ arrival.timeNs, on: context.clock)
+            var next = schedule.next()
+            // Arrivals already due go out at once; a stop or a new share wakes the wait. One past the end
+            // waits for the stop, or for a change of rate that brings the next arrival back in.
+            while !cell.stopping, !Task.isCancelled, next.timeNs >= endNs || context.runNs < next.timeNs {
+                await cell.wakeup.wait(untilNs: next.timeNs < endNs ? context.epochNs &+ next.timeNs : nil, on: context.clock)
+                if followRateChange(from: next.index) { next = schedule.next() }
             }
             guard !cell.stopping, !Task.isCancelled else { break }
-            let stage = context.plan.stageIndex(atNs: arrival.timeNs)
+            let arrival = next
+            let stage = segments.map { ArrivalSchedule.segmentIndex($0, atNs: arrival.timeNs) } ?? context.plan.stageIndex(atNs: arrival.timeNs)
             switch cell.admitArrival(arrival.index, atNs: arrival.timeNs, stage: stage) {
             case .send:
                 group.addTask { await Self.send(arrival, stage: stage, context: context) }
             case .notMine, .dropped:
-                continue
+                break
             case .spent:
                 break arrivals
             }
+            _ = followRateChange(from: arrival.index + 1)
         }
         while !cell.stopping, !Task.isCancelled {
             cell.reportExhaustionIfDue(runNs: context.runNs)
             await cell.wakeup.wait(untilNs: nil, on: context.clock)
         }
+    }
+
+    /// The global arrival schedule: the scenario's rate and stages, or the segments of a rate changed during the run.
+    private static func schedule(_ scenario: Scenario, plan: StagePlan, segments: [RateSegment]?) -> ArrivalSchedule {
+        guard let segments, let open = scenario.openLoop else { return ArrivalSchedule(scenario: scenario, plan: plan) }
+        return ArrivalSchedule(seed: scenario.seed, process: open.arrival, burstiness: open.burstiness, segments: segments)
     }
 
     // MARK: Tasks

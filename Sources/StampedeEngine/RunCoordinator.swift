@@ -68,10 +68,12 @@ public actor RunCoordinator: DeltaSink {
         for id in order { _ = machine.add(id, atNs: 0) }
     }
 
-    /// During the run: the total users change now (a new stage), shared over the live workers at once.
-    public func changeLoad(users: Int) async throws(CoordinatorMachine.LoadChangeRefusal) {
-        let actions = try machine.changeLoad(users: users, atNs: runClockNs).get()
-        logger.info("load changed", metadata: ["users": "\(users)"])
+    /// During the run: the total users (closed loop) or the arrival rate (open loop) change, as a new
+    /// stage, shared over the live workers at once (see `CoordinatorMachine.changeLoad`).
+    public func changeLoad(users: Int? = nil, rate: Double? = nil) async throws(CoordinatorMachine.LoadChangeRefusal) {
+        let actions = try machine.changeLoad(users: users, rate: rate, atNs: runClockNs).get()
+        logger.info("load changed", metadata: users.map { ["users": "\($0)"] } ?? ["rate": "\(rate ?? 0)"])
+        wakeup.signal()
         await perform(actions)
     }
 

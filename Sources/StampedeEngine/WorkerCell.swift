@@ -23,6 +23,9 @@ final class WorkerCell: Sendable {
     /// Run-clock time from which the current arrival partition applies (0 when none is set).
     var effectiveAtNs: Int64 { machine.withLock { $0.share.effectiveAtNs ?? 0 } }
 
+    /// The rate as changed during the run, when it was (`WorkerShare.rateSegments`).
+    var rateSegments: [RateSegment]? { machine.withLock { $0.share.rateSegments } }
+
     func update(_ share: WorkerShare, generation: Int) -> Bool {
         let applied = machine.withLock { $0.update(share, generation: generation) }
         if applied { wakeup.signal() }

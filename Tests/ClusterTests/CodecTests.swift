@@ -116,6 +116,16 @@ extension ClusterSuite {
                 assignment["share"] = share
                 $0["assignment"] = assignment
             }, expect: .exactly(.invalid("share has a negative, non-finite or out-of-range value"))))
+            for (name, segments) in [("rate segments out of order", [["startNs": 0, "rate": 1], ["startNs": 5, "rate": 2], ["startNs": 4, "rate": 3]]),
+                                     ("rate segments not from zero", [["startNs": 7, "rate": 1]]),
+                                     ("a negative segment rate", [["startNs": 0, "rate": -1]]),
+                                     ("no rate segment", [])] as [(String, [[String: Any]])] {
+                lines.append(BadLine(name: name, line: try! editedLine(.setUsers(generation: 2, share: Fixtures.share)) {
+                    var share = $0["share"] as! [String: Any]
+                    share["rateSegments"] = segments
+                    $0["share"] = share
+                }, expect: .exactly(.invalid("share has invalid open-loop fields"))))
+            }
             lines.append(BadLine(name: "histogram values/counts length mismatch in a stats delta", line: try! editedLine(.stats(Fixtures.delta)) {
                 var delta = $0["delta"] as! [String: Any]
                 var stages = delta["stages"] as! [[String: Any]]

@@ -58,4 +58,43 @@ struct InjectedClockTests {
         #expect(result.timeSeries.allSatisfy { $0.finished <= 8 })
         #expect(result.timeSeries.reduce(0) { $0 + $1.finished } == result.overall.requestsFinished)
     }
+
+    @Test("an open loop's rate changed during the run: the same arrivals before the change, the new rate after, none sent twice")
+    func rateChangeOnATestClock() async throws {
+        let testClock = TestClock()
+        let clock = ClockAdapter(testClock)
+        var options = CoordinatorOptions()
+        options.clock = clock
+        options.arrivalHandover = .milliseconds(500)
+        let sink = RecordSink()
+        var open = scenario(users: 1, runTime: 3, collect: true)
+        open.openLoop = OpenLoop(rate: 10, arrival: .constant)
+        let coordinator = RunCoordinator(scenario: open, options: options, onEvent: RunEvent.onRecords { sink.add($0) })
+        for id in ["w0", "w1"] {
+            await coordinator.add(LocalWorkerLink(workerId: id, executor: ClockedExecutor(clock: clock, latencyNs: 50_000_000), clock: clock))
+        }
+        let done = Mutex<RunResult?>(nil)
+        let run = Task { let result = await coordinator.run(); done.withLock { $0 = result } }
+        var steps = 0
+        while done.withLock({ $0 == nil }), steps < 1_000 {
+            await testClock.advance(by: .milliseconds(10))
+            steps += 1
+            if steps == 100 { try await coordinator.changeLoad(rate: 40) }
+        }
+        await run.value
+        let result = try #require(done.withLock { $0 })
+        let records = sink.all
+        // Constant arrivals: 10/s until the change takes effect at 1.5 s (15), then 40/s until 3 s (60, less
+        // those still in flight at the stop).
+        let before = records.filter { $0.scheduledNs < 1_500_000_000 }
+        let after = records.filter { $0.scheduledNs >= 1_500_000_000 }
+        #expect(before.count == 15)
+        #expect((56...60).contains(after.count), "\(after.count) after the change")
+        #expect(before.allSatisfy { $0.stage == 0 } && after.allSatisfy { $0.stage == 1 })
+        #expect(Set(records.map(\.user)).count == records.count, "an arrival sent twice")
+        #expect(Set(records.compactMap(\.worker)) == ["w0", "w1"])
+        let gaps = zip(after.map(\.scheduledNs).sorted().dropFirst(), after.map(\.scheduledNs).sorted()).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 == 25_000_000 }, "40/s is one arrival each 25 ms: \(Set(gaps))")
+        #expect(result.stages.map(\.rate) == [10, 40])
+    }
 }

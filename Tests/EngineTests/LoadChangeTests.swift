@@ -44,6 +44,36 @@ struct LoadChangeTests {
         #expect(result.stages.map(\.summary.durationSeconds) == [2, 5, 3])
     }
 
+    static func machine(users: Int) -> CoordinatorMachine {
+        var machine = CoordinatorMachine(scenario: scenario(users: users, runTime: 10))
+        _ = machine.add("a", atNs: 0)
+        _ = machine.start(runId: "r")
+        return machine
+    }
+
+    @Test("an open loop's new rate starts after the handover, with the same segments for every worker")
+    func changeRate() throws {
+        var open = scenario(users: 1, runTime: 60)
+        open.openLoop = OpenLoop(rate: 2)
+        var machine = CoordinatorMachine(scenario: open, arrivalHandoverNs: 500_000_000)
+        _ = machine.add("a", atNs: 0)
+        _ = machine.add("b", atNs: 0)
+        _ = machine.start(runId: "r")
+        let actions = try machine.changeLoad(rate: 10, atNs: 4 * Self.second).get()
+        let assigned = try #require(CoordinatorMachineTests.assigned(actions))
+        let segments = [RateSegment(startNs: 0, rate: 2), RateSegment(startNs: 4_500_000_000, rate: 10)]
+        #expect(assigned.updates.mapValues(\.rateSegments) == ["a": segments, "b": segments])
+        #expect(assigned.updates.values.allSatisfy { $0.openLoopFieldsValid })
+        // The stage changes when the new rate starts, not before.
+        #expect(machine.currentStage == 0)
+        #expect(machine.nextDeadlineNs(afterNs: 4 * Self.second + 1) <= 4_500_000_000)
+        #expect(!machine.timer(atNs: 4_400_000_000).contains { if case .stageChanged = $0 { true } else { false } })
+        let atChange = machine.timer(atNs: 4_500_000_000)
+        #expect(atChange.contains(.stageChanged(index: 1, label: "10 req/s from 4.5s")))
+        #expect(CoordinatorMachineTests.assigned(atChange)?.updates["a"]?.rateSegments == segments)
+        #expect(machine.currentStage == 1)
+    }
+
     @Test("refused: before the run, in an open loop, with planned stages, and past the users limit")
     func refusals() {
         var idle = CoordinatorMachine(scenario: scenario(users: 2))
@@ -55,7 +85,11 @@ struct LoadChangeTests {
         var openMachine = CoordinatorMachine(scenario: open)
         _ = openMachine.add("a", atNs: 0)
         _ = openMachine.start(runId: "r")
-        #expect(openMachine.changeLoad(users: 3, atNs: 1) == .failure(.openLoop))
+        #expect(openMachine.changeLoad(users: 3, atNs: 1) == .failure(.needsRate))
+        #expect(openMachine.changeLoad(rate: 0, atNs: 1) == .failure(.rate(0)))
+        #expect(openMachine.changeLoad(rate: .infinity, atNs: 1) == .failure(.rate(.infinity)))
+        var closed = Self.machine(users: 1)
+        #expect(closed.changeLoad(rate: 3, atNs: 1) == .failure(.needsUsers))
 
         var staged = scenario(users: 1)
         staged.stages = [Stage(users: 1, durationSeconds: 5), Stage(users: 2, durationSeconds: 5)]
