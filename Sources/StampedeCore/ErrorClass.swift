@@ -20,6 +20,8 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
     /// The load generator ran out of a local resource (file descriptors or ephemeral ports: EMFILE,
     /// ENFILE, EADDRNOTAVAIL, ENOBUFS). Not the server's doing: the user backs off and retries.
     case resource
+    /// The answer had fewer output tokens than `--min-output-ratio` × `max_tokens` (see `OutputLengthCheck`).
+    case shortOutput = "short_output"
 
     public static func < (lhs: ErrorClass, rhs: ErrorClass) -> Bool { lhs.rawValue < rhs.rawValue }
 

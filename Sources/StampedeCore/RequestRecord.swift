@@ -45,6 +45,9 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     public var errorMessage: String?
     /// The correctness check's result, when one was asked for.
     public var correct: Bool?
+    /// The answer had fewer output tokens than `max_tokens` while all of them were asked for
+    /// (`ignore_eos` or `min_tokens`), or fewer than `--min-output-ratio` allows (see `OutputLengthCheck`).
+    public var shortOutput: Bool?
     /// Whether the request met every per-request bound of the scenario's SLO (nil: no SLO).
     public var sloMet: Bool?
     /// What the request cost under the scenario's per-token prices, micro-USD (nil: no such prices).

@@ -77,6 +77,9 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var pricing: Pricing?
     /// When a worker's load generator counts as saturated (nil: the documented defaults).
     public var saturation: SaturationLimits?
+    /// `--min-output-ratio`: an answer with fewer output tokens than this × `max_tokens` fails as
+    /// `short_output` (nil: off). 0 < R ≤ 1.
+    public var minOutputRatio: Double?
 
     public init(target: String, api: APIDialect = .chat, model: String = "stampede-mock", apiKeyEnv: String = "OPENAI_API_KEY",
                 extraBody: JSONValue? = nil, requestTimeoutSeconds: Double = 600, users: Int = 1, spawnRate: Double = 1,
@@ -134,6 +137,9 @@ public struct Scenario: Codable, Sendable, Equatable {
         if let stages { try Stage.validate(stages, openLoop: openLoop) }
         try slo?.validate()
         try pricing?.validate()
+        if let minOutputRatio, !(minOutputRatio > 0 && minOutputRatio <= 1) {
+            throw ScenarioError(flag: "--min-output-ratio", message: "must be a number above 0 and at most 1 (got \(minOutputRatio))")
+        }
     }
 }
 

@@ -20,6 +20,8 @@ public actor LoadGenerator {
     let clock: any EngineClock
     let cpu: any CPUSource
     private var cell: WorkerCell?
+    /// Run-clock zero of the current run on `clock`.
+    private var epochNs: Int64 = 0
 
     /// A user that hit a `resource` error waits this long before its next request, doubling from the
     /// lower bound up to the upper one while the errors last.
@@ -49,10 +51,12 @@ public actor LoadGenerator {
                                     collectRecords: assignment.scenario.collectRecords, intervalNs: intervalNs)
         let cell = WorkerCell(machine: machine, emitter: emitter)
         self.cell = cell
+        self.epochNs = clock.ns(of: epoch)
         async let delivered: Void = Self.deliverAll(deltas, to: sink)
 
         let context = Context(cell: cell, executor: executor, prompts: prompts, clock: clock, cpu: cpu, epoch: epoch,
-                              epochNs: clock.ns(of: epoch), plan: StagePlan(scenario: assignment.scenario), intervalNs: intervalNs)
+                              epochNs: clock.ns(of: epoch), plan: StagePlan(scenario: assignment.scenario), intervalNs: intervalNs,
+                              outputLength: OutputLengthCheck(scenario: assignment.scenario))
         // The load starts at `startAtNs` on the run clock; a stop before then ends the run at once.
         while context.runNs < assignment.startAtNs, !cell.stopping, !Task.isCancelled {
             await cell.wakeup.wait(untilNs: context.epochNs &+ assignment.startAtNs, on: clock)
@@ -65,7 +69,7 @@ public actor LoadGenerator {
             } else {
                 await Self.closedLoop(context: context, group: &group)
             }
-            cell.stop()
+            cell.stop(atNs: context.runNs)
             group.cancelAll()
         }
         cell.cut(throughNs: context.runNs, final: true)
@@ -86,6 +90,7 @@ public actor LoadGenerator {
         let epochNs: Int64
         let plan: StagePlan
         let intervalNs: Int64
+        let outputLength: OutputLengthCheck
 
         /// Now on the run clock.
         var runNs: Int64 { clock.nowNs &- epochNs }
@@ -97,9 +102,10 @@ public actor LoadGenerator {
         cell?.update(share, generation: generation) ?? false
     }
 
-    /// Stops the load: no new requests, in-flight requests are cancelled and not counted.
+    /// Stops the load: no new requests; in-flight requests are cancelled and not counted as finished, but
+    /// their time in flight up to now counts in the busy time (achieved concurrency).
     public func stop() {
-        cell?.stop()
+        cell?.stop(atNs: clock.nowNs &- epochNs)
     }
 
     public var isRunning: Bool { cell != nil }
@@ -192,7 +198,7 @@ public actor LoadGenerator {
             let scheduled = context.runNs
             let stage = context.plan.isEmpty ? ticket.stage : context.plan.stageIndex(atNs: scheduled)
             let record = await execute(prompt, scheduledNs: scheduled, user: ticket.globalUser, stage: stage, context: context)
-            cell.endRequest(record, runNs: context.runNs)
+            cell.endRequest(record, stage: stage, beganNs: scheduled, runNs: context.runNs)
             guard let record else { break }
             requestIndex += 1
             // Out of descriptors or ports: retrying at once only fails again (and starves the rest), so back off.
@@ -209,9 +215,10 @@ public actor LoadGenerator {
     /// across workers sends the same requests as one process. Its latencies count from `arrival.timeNs`.
     private static func send(_ arrival: Arrival, stage: Int, context: Context) async {
         let prompt = context.prompts.make(requestIndex: arrival.index, user: -1)
+        let began = context.runNs
         let record = await execute(prompt, scheduledNs: arrival.timeNs, user: Int(truncatingIfNeeded: arrival.index), stage: stage,
                                    context: context)
-        context.cell.endRequest(record, runNs: context.runNs)
+        context.cell.endRequest(record, stage: stage, beganNs: began, runNs: context.runNs)
     }
 
     /// Sends one request; nil when the task was cancelled (the run is stopping: not counted).
@@ -221,6 +228,7 @@ public actor LoadGenerator {
         record.user = user
         record.stage = stage
         let scenario = context.prompts.scenario
+        context.outputLength.judge(&record)
         if record.succeeded { record.sloMet = scenario.slo?.isMet(by: record) }
         record.costMicroUSD = scenario.pricing?.costMicroUSD(of: record)
         return record

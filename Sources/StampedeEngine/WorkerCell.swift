@@ -32,8 +32,9 @@ final class WorkerCell: Sendable {
         return applied
     }
 
-    func stop() {
-        machine.withLock { $0.stop() }
+    /// Stops the load at run-clock `runNs` (see `WorkerMachine.stop(atNs:)`).
+    func stop(atNs runNs: Int64?) {
+        machine.withLock { $0.stop(atNs: runNs) }
         wakeup.signal()
     }
 
@@ -60,10 +61,11 @@ final class WorkerCell: Sendable {
         machine.withLock { $0.admitArrival(index, atNs: ns, stage: stage) }
     }
 
-    /// Ends a request and, when it was the last of the budget, says so at once.
-    func endRequest(_ record: RequestRecord?, runNs: Int64) {
+    /// Ends a request that began (was scheduled) at `beganNs` in `stage` and, when it was the last of the
+    /// budget, says so at once. A nil record: cancelled by the stop (see `WorkerMachine.endRequest`).
+    func endRequest(_ record: RequestRecord?, stage: Int, beganNs: Int64, runNs: Int64) {
         machine.withLock { machine in
-            machine.endRequest(record)
+            machine.endRequest(record, stage: stage, beganNs: beganNs, nowNs: runNs)
             if machine.exhaustionDue { send(machine.cut(through: machine.interval(ofNs: runNs), final: false)) }
         }
     }

@@ -42,6 +42,8 @@ struct WorkerMachine: Sendable {
     private(set) var inFlight = 0
     private(set) var ticketsTaken = 0
     private(set) var stopping = false
+    /// When the load stopped, on the run clock (nil: not stopped, or stopped without a time).
+    private(set) var stoppedAtNs: Int64?
     /// Interval index (by each request's end on the run clock) → stage → metrics not yet sent.
     private var pending: [Int: [Int: MetricSet]] = [:]
     /// Interval index → raw records not yet sent (only when the scenario collects them).
@@ -89,9 +91,11 @@ struct WorkerMachine: Sendable {
         return true
     }
 
-    /// Stops the load: no new users, tickets or arrivals.
-    mutating func stop() {
+    /// Stops the load at run-clock `ns`: no new users, tickets or arrivals. Requests cancelled by the stop
+    /// count their time in flight up to the first stop time given (see `endRequest`).
+    mutating func stop(atNs ns: Int64? = nil) {
         stopping = true
+        if let ns { stoppedAtNs = min(stoppedAtNs ?? ns, ns) }
     }
 
     /// Closed loop: whether a user starts now, and if not, until when to wait. Users start at
@@ -145,11 +149,19 @@ struct WorkerMachine: Sendable {
         return .send
     }
 
-    /// A request ended. Its record (nil when it was cancelled because the run stops: not counted)
-    /// joins the interval its end falls in, whenever the next cut happens.
-    mutating func endRequest(_ record: RequestRecord?) {
+    /// A request ended. Its record joins the interval its end falls in, whenever the next cut happens.
+    /// A nil record is a request cancelled because the run stops: not counted as finished, but its time in
+    /// flight, from `beganNs` (its scheduled send) to the stop (else `nowNs`), is added to the busy time of
+    /// `stage` in the interval of that end, so that achieved concurrency counts the requests still in flight.
+    mutating func endRequest(_ record: RequestRecord?, stage: Int = 0, beganNs: Int64? = nil, nowNs: Int64? = nil) {
         inFlight = max(0, inFlight - 1)
-        guard var record else { return }
+        guard var record else {
+            guard let beganNs, let endNs = stoppedAtNs ?? nowNs else { return }
+            let busy = max(0, endNs.saturatingSubtract(beganNs))
+            guard busy > 0 else { return }
+            pending[interval(ofNs: endNs), default: [:]][stage, default: MetricSet()].counters.busyNanoseconds &+|= busy
+            return
+        }
         record.id = nextRecordId
         record.worker = workerId
         nextRecordId &+= 1

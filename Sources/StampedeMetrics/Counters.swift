@@ -22,7 +22,8 @@ public struct Counters: Codable, Sendable, Equatable {
     public var tokenSources: [String: Int] = [:]
     public var correctnessChecked: Int = 0
     public var correctnessPassed: Int = 0
-    /// Sum over finished requests of (end − send), in ns: divided by wall time it gives the achieved concurrency.
+    /// Sum over finished requests of (end − send), plus, for requests cancelled by the stop, (stop − send), in ns:
+    /// divided by the duration it gives the achieved concurrency.
     public var busyNanoseconds: Int64 = 0
     /// The last error message seen per class (bounded: one per class).
     public var lastErrorMessages: [String: String] = [:]
@@ -30,6 +31,9 @@ public struct Counters: Codable, Sendable, Equatable {
     public var goodput: Int = 0
     /// Open-loop arrivals not sent because `maxConcurrency` requests were in flight.
     public var droppedArrivals: Int = 0
+    /// Finished requests whose answer was short (`RequestRecord.shortOutput`): succeeded ones, and those
+    /// failed as `short_output` by `--min-output-ratio`.
+    public var shortOutputs: Int = 0
 
     public init() {}
 
@@ -37,6 +41,7 @@ public struct Counters: Codable, Sendable, Equatable {
         finished &+|= 1
         statusCodes[record.status.map(String.init) ?? "none", default: 0] &+|= 1
         busyNanoseconds &+|= max(0, record.endNs.saturatingSubtract(record.sendNs))
+        if record.shortOutput == true { shortOutputs &+|= 1 }
         if let errorClass = record.errorClass {
             failed &+|= 1
             errorsByClass[errorClass.rawValue, default: 0] &+|= 1
@@ -75,6 +80,7 @@ public struct Counters: Codable, Sendable, Equatable {
         lastErrorMessages.merge(other.lastErrorMessages) { _, new in new }
         goodput &+|= other.goodput
         droppedArrivals &+|= other.droppedArrivals
+        shortOutputs &+|= other.shortOutputs
     }
 
     public var throttled: Int { errorsByClass[ErrorClass.throttled.rawValue] ?? 0 }
@@ -92,7 +98,7 @@ public struct Counters: Codable, Sendable, Equatable {
     /// Checks a peer's counters for impossible values. Never traps, whatever the numbers.
     public func check() throws(MetricSetError) {
         let all = [finished, succeeded, failed, inputTokens, inputTokensEstimate, outputTokens, tokenChunks, correctnessChecked, correctnessPassed,
-                   goodput, droppedArrivals]
+                   goodput, droppedArrivals, shortOutputs]
             + Array(errorsByClass.values) + Array(statusCodes.values) + Array(tokenSources.values)
         guard all.allSatisfy({ $0 >= 0 }), busyNanoseconds >= 0 else { throw .invalid("negative counter") }
         guard all.allSatisfy({ $0 <= Self.maxPeerCount }), busyNanoseconds <= Self.maxPeerBusyNanoseconds else {
@@ -111,7 +117,33 @@ public struct Counters: Codable, Sendable, Equatable {
         guard succeeded + failed == finished else { throw .invalid("succeeded + failed != finished") }
         guard correctnessPassed <= correctnessChecked else { throw .invalid("correctness passed > checked") }
         guard goodput <= succeeded else { throw .invalid("goodput > succeeded") }
+        guard shortOutputs <= finished else { throw .invalid("short outputs > finished") }
         for key in errorsByClass.keys where ErrorClass(rawValue: key) == nil { throw .invalid("unknown error class '\(key.prefix(64))'") }
+    }
+}
+
+extension Counters {
+    /// Decodes every field as synthesized, except that `shortOutputs` may be absent (a worker of a build
+    /// before it): then 0. The wire's range checks (`check()`) apply to it like to every count.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        finished = try c.decode(Int.self, forKey: .finished)
+        succeeded = try c.decode(Int.self, forKey: .succeeded)
+        failed = try c.decode(Int.self, forKey: .failed)
+        errorsByClass = try c.decode([String: Int].self, forKey: .errorsByClass)
+        statusCodes = try c.decode([String: Int].self, forKey: .statusCodes)
+        inputTokens = try c.decode(Int.self, forKey: .inputTokens)
+        inputTokensEstimate = try c.decode(Int.self, forKey: .inputTokensEstimate)
+        outputTokens = try c.decode(Int.self, forKey: .outputTokens)
+        tokenChunks = try c.decode(Int.self, forKey: .tokenChunks)
+        tokenSources = try c.decode([String: Int].self, forKey: .tokenSources)
+        correctnessChecked = try c.decode(Int.self, forKey: .correctnessChecked)
+        correctnessPassed = try c.decode(Int.self, forKey: .correctnessPassed)
+        busyNanoseconds = try c.decode(Int64.self, forKey: .busyNanoseconds)
+        lastErrorMessages = try c.decode([String: String].self, forKey: .lastErrorMessages)
+        goodput = try c.decode(Int.self, forKey: .goodput)
+        droppedArrivals = try c.decode(Int.self, forKey: .droppedArrivals)
+        shortOutputs = try c.decodeIfPresent(Int.self, forKey: .shortOutputs) ?? 0
     }
 }
 

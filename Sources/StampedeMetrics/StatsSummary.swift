@@ -21,12 +21,15 @@ public struct StatsSummary: Codable, Sendable, Equatable {
     public var inputTokensPerSecond: Double
     /// Σ output tokens of succeeded requests / duration.
     public var outputTokensPerSecond: Double
-    /// Σ (end − send) over finished requests / duration (Little's law).
+    /// (Σ (end − send) over finished requests + Σ (stop − send) over requests in flight at the stop) / duration
+    /// (Little's law).
     public var achievedConcurrency: Double
     public var inputTokensTotal: Int
     public var inputTokensEstimateTotal: Int
     public var outputTokensTotal: Int
     public var tokenSources: [String: Int]
+    /// Finished requests whose answer was short (`Counters.shortOutputs`).
+    public var shortOutputs: Int
     /// passed / checked, when the correctness check ran.
     public var correctnessPassRate: Double?
     public var correctnessChecked: Int
@@ -66,6 +69,7 @@ public struct StatsSummary: Codable, Sendable, Equatable {
         inputTokensEstimateTotal = c.inputTokensEstimate
         outputTokensTotal = c.outputTokens
         tokenSources = c.tokenSources
+        shortOutputs = c.shortOutputs
         correctnessChecked = c.correctnessChecked
         correctnessPassRate = c.correctnessChecked > 0 ? Double(c.correctnessPassed) / Double(c.correctnessChecked) : nil
         var latency: [String: DistributionStats] = [:]
@@ -93,7 +97,7 @@ public struct StatsSummary: Codable, Sendable, Equatable {
         ("completed_requests_per_min", "succeeded requests x 60 / duration"),
         ("input_tokens_per_s", "sum of input tokens of succeeded requests / duration"),
         ("output_tokens_per_s", "sum of output tokens of succeeded requests / duration"),
-        ("achieved_concurrency", "sum of (end - send) over finished requests / duration"),
+        ("achieved_concurrency", "(sum of (end - send) over finished requests + sum of (stop - send) over requests in flight at the stop) / duration"),
         ("error_rate", "failed requests / finished requests"),
         ("output_tps_per_request", "output tokens / E2E, per request"),
     ]

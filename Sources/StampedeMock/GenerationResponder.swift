@@ -62,6 +62,8 @@ struct MockCore: Sendable {
     /// Fixed timing with a slot limit: at most this many generations at once, the rest queue (FIFO).
     let slots: SlotGate?
     let shutdown = ShutdownFlag()
+    /// The one timer of every fixed-timing stream.
+    let scheduler = DeadlineScheduler()
 
     init(config: MockConfig) {
         self.config = config
@@ -77,6 +79,7 @@ struct MockCore: Sendable {
     /// Ends every generation at its next token and refuses new ones with 503.
     func beginShutdown() async {
         shutdown.raise()
+        await scheduler.shutdown()
         await engine?.shutdown()
     }
 
@@ -145,7 +148,7 @@ struct MockCore: Sendable {
     }
 
     private func makeTicker(_ plan: GenerationPlan) async -> TokenTicker {
-        await TokenTicker(timing: config.timing, engine: engine, shutdown: shutdown, jitterMs: config.jitterMs, seed: plan.seed,
+        await TokenTicker(timing: config.timing, engine: engine, scheduler: scheduler, shutdown: shutdown, jitterMs: config.jitterMs, seed: plan.seed,
                           arrival: plan.arrival, inputTokens: plan.inputTokens, total: plan.tokensBeforeFault)
     }
 

@@ -38,13 +38,19 @@ public final class RunningMock: Sendable {
         await core.beginShutdown()
         await group.triggerGracefulShutdown()
         let server = server
-        // Streams notice the shutdown within 100 ms; cancel as a last resort once the listener is long gone.
+        // Streams see the shutdown at once (the shared scheduler resumes every waiter); cancel as a last resort
+        // once the listener is long gone.
         let watchdog = Task {
             try await Task.sleep(for: .seconds(5))
             server.cancel()
         }
         _ = await server.result
         watchdog.cancel()
+    }
+
+    /// Fixed-timing streams waiting on the shared scheduler for their next token (tests).
+    func pendingDeadlines() async -> Int {
+        await core.scheduler.pending
     }
 
     /// Waits until the server stops on its own (it only does on error); rethrows that error.

@@ -3,20 +3,21 @@ import StampedeCore
 /// Paces one response's tokens: says which token indices are due, waiting until they are.
 ///
 /// `.fixed` timing: token k is due at `arrival + ttft + k·itl` (plus jitter per delay), against absolute
-/// deadlines on `ContinuousClock`. Every token already due is returned at once, so an ITL of 0 never
-/// sleeps and a response that fell behind catches up in one write.
+/// deadlines on `ContinuousClock`, awaited on the mock's one shared `DeadlineScheduler` (no timer of its
+/// own, no polling for shutdown: the scheduler's shutdown resumes every waiter at once). Every token
+/// already due is returned at once, so an ITL of 0 never sleeps and a response that fell behind catches
+/// up in one write.
 /// `.engine` timing: one token per engine step, as `BatchEngine` emits them.
 struct TokenTicker {
     /// The most tokens handed out at once (one write).
     static let maxBatch = 256
-    /// Sleeps longer than this are cut into slices, checking for shutdown between them.
-    static let shutdownCheckInterval = Duration.milliseconds(100)
 
     let total: Int
     private(set) var emitted = 0
 
     private let clock = ContinuousClock()
     private let shutdown: ShutdownFlag
+    private let scheduler: DeadlineScheduler
     // Fixed timing.
     private var deadline: ContinuousClock.Instant
     private let itl: Duration
@@ -28,10 +29,11 @@ struct TokenTicker {
     private var iterator: AsyncStream<Int>.Iterator?
 
     /// Paces `total` tokens of a request that arrived at `arrival`.
-    init(timing: MockConfig.Timing, engine: BatchEngine?, shutdown: ShutdownFlag, jitterMs: Double, seed: UInt64,
-         arrival: ContinuousClock.Instant, inputTokens: Int, total: Int) async {
+    init(timing: MockConfig.Timing, engine: BatchEngine?, scheduler: DeadlineScheduler, shutdown: ShutdownFlag,
+         jitterMs: Double, seed: UInt64, arrival: ContinuousClock.Instant, inputTokens: Int, total: Int) async {
         self.total = total
         self.shutdown = shutdown
+        self.scheduler = scheduler
         self.jitterMs = jitterMs
         self.rng = SplitMix64(seed: seed ^ 0x4A17_7E55_0000_0000)
         switch timing {
@@ -98,15 +100,10 @@ struct TokenTicker {
         try await sleepUntilDeadline()
     }
 
-    /// Sleeps until `deadline`, in slices when it is far, so that a shutdown is noticed within one slice.
+    /// Waits on the shared scheduler until `deadline`; it throws on cancellation and on shutdown.
     private func sleepUntilDeadline() async throws {
-        while true {
-            if shutdown.isRaised { throw CancellationError() }
-            let sliceEnd = clock.now + Self.shutdownCheckInterval
-            if deadline <= sliceEnd { break }
-            try await Task.sleep(until: sliceEnd, clock: clock)
-        }
-        try await Task.sleep(until: deadline, clock: clock)
+        if shutdown.isRaised { throw CancellationError() }
+        try await scheduler.sleep(until: deadline)
         if shutdown.isRaised { throw CancellationError() }
     }
 

@@ -67,7 +67,7 @@ public enum ConsoleReport {
             ["completed requests/min", Fmt.fixed(summary.completedRequestsPerMinute, 2), "succeeded x 60 / duration"],
             ["input tokens/s", Fmt.fixed(summary.inputTokensPerSecond, 1), "sum input tokens / duration"],
             ["output tokens/s", Fmt.fixed(summary.outputTokensPerSecond, 1), "sum output tokens / duration"],
-            ["achieved concurrency", Fmt.fixed(summary.achievedConcurrency, 2), "sum(end - send) / duration"],
+            ["achieved concurrency", Fmt.fixed(summary.achievedConcurrency, 2), "(sum(end - send) + in flight: sum(stop - send)) / duration"],
         ]
         out.append(Fmt.table(throughput, leftAligned: [0, 2]))
         out.append("")
@@ -95,6 +95,10 @@ public enum ConsoleReport {
         let sources = summary.tokenSources.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         out.append("    input tokens: server count \(summary.inputTokensTotal), client estimate \(summary.inputTokensEstimateTotal)"
             + " (ceil(words x 4/3)); counts from: \(sources.isEmpty ? "-" : sources)")
+        if summary.shortOutputs > 0 {
+            out.append("    short outputs: \(summary.shortOutputs) of \(summary.requestsFinished) requests"
+                + " (output tokens < max_tokens while ignore_eos/min_tokens asked, or < --min-output-ratio x max_tokens)")
+        }
         out.append("    output tokens/s per request = output tokens / E2E")
         if let rate = summary.correctnessPassRate {
             out.append("")

@@ -161,7 +161,7 @@ public enum HTMLReport {
             ("completed requests/min", Fmt.fixed(s.completedRequestsPerMinute, 2), "succeeded x 60 / duration"),
             ("input tokens/s", Fmt.fixed(s.inputTokensPerSecond, 1), "sum input tokens / duration"),
             ("output tokens/s", Fmt.fixed(s.outputTokensPerSecond, 1), "sum output tokens / duration"),
-            ("achieved concurrency", Fmt.fixed(s.achievedConcurrency, 2), "sum(end - send) / duration"),
+            ("achieved concurrency", Fmt.fixed(s.achievedConcurrency, 2), "(sum(end - send) + in flight: sum(stop - send)) / duration"),
             ("duration", Fmt.fixed(s.durationSeconds, 2) + " s", "first user started -> load stopped"),
         ] {
             throughput.append([name, value] + (formulas ? [formula] : []))
@@ -182,6 +182,10 @@ public enum HTMLReport {
                            Fmt.fixed(d.max, 1)])
         }
         if tokens.count > 1 { out += HTMLPage.table(tokens) }
+        if s.shortOutputs > 0 {
+            out += "<p>Short outputs: \(s.shortOutputs) of \(s.requestsFinished) requests (output tokens &lt; max_tokens while "
+                + "ignore_eos/min_tokens asked, or &lt; --min-output-ratio x max_tokens)</p>"
+        }
         if !s.errorsByClass.isEmpty {
             var errors = [["error class", "requests", "last message"]]
             for (name, count) in s.errorsByClass.sorted(by: { $0.key < $1.key }) {

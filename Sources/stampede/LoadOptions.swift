@@ -49,6 +49,9 @@ struct LoadOptions: ParsableArguments {
     @Flag(help: "Prefix each prompt with a number in words and check that the reply contains its digits (LLMPerf's correctness check).")
     var correctness = false
 
+    @Option(help: ArgumentHelp("Fail a request as `short_output` when its output tokens are below R x max_tokens (0 < R <= 1; off by default). Answers shorter than max_tokens count as short outputs anyway when --extra-body asks for ignore_eos or min_tokens.", valueName: "R"))
+    var minOutputRatio: Double?
+
     @Option(help: "A name for this run, used in reports.")
     var name: String = "stampede"
 
@@ -68,12 +71,13 @@ struct LoadOptions: ParsableArguments {
         if let extraBody {
             extra = try Self.parseJSON(extraBody, flag: "--extra-body")
         }
-        let scenario = Scenario(target: resolvedTarget, api: api, model: model, apiKeyEnv: apiKeyEnv, extraBody: extra,
+        var scenario = Scenario(target: resolvedTarget, api: api, model: model, apiKeyEnv: apiKeyEnv, extraBody: extra,
                                 requestTimeoutSeconds: timeout.seconds, users: users, spawnRate: spawnRate,
                                 runTimeSeconds: runTimeSeconds, maxRequests: maxRequests,
                                 input: LengthSpec(mean: meanInputTokens, stddev: stddevInputTokens),
                                 output: LengthSpec(mean: meanOutputTokens, stddev: stddevOutputTokens),
                                 seed: seed, correctness: correctness, name: name, collectRecords: collectRecords)
+        scenario.minOutputRatio = minOutputRatio
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
         return scenario
     }

@@ -35,6 +35,10 @@ struct BadInputTests {
         (["run", "--rate", "1", "--max-concurrency", "9223372036854775807"], "--max-concurrency"),
         (["run", "--stages", "1u:600h,1u:600h"], "--stages"),
         (["coordinator", "--target", "http://127.0.0.1:9", "--mean-input-tokens", "100000000"], "--mean-input-tokens"),
+        (["run", "--min-output-ratio", "0"], "--min-output-ratio"),
+        (["run", "--min-output-ratio", "1.5"], "--min-output-ratio"),
+        (["run", "--min-output-ratio", "-0.5"], "--min-output-ratio"),
+        (["run", "--min-output-ratio", "nan"], "--min-output-ratio"),
         (["sweep", "--max-users", "9223372036854775807"], "--max-users"),
         (["sweep", "--max-rate", "1e300"], "--max-rate"),
     ]

@@ -118,4 +118,23 @@ struct ReportRenderingTests {
         #expect(abs(second - 0.340) < 0.001, "\(second)")
         #expect(series[1].latency["e2e_total_min"] == series[0].latency["e2e_total_min"])
     }
+
+    @Test("short outputs and the in-flight concurrency formula appear in the console and HTML summaries")
+    func shortOutputsAndConcurrencyFormula() {
+        var set = MetricSet()
+        var short = RequestRecord(scheduledNs: 0, sendNs: 0, firstTokenNs: 10, tokenChunkNs: [10], endNs: 1_000, outputTokens: 2,
+                                  requestedOutputTokens: 10, status: 200)
+        short.shortOutput = true
+        set.record(short)
+        set.record(RequestRecord(scheduledNs: 0, sendNs: 0, firstTokenNs: 10, tokenChunkNs: [10], endNs: 1_000, outputTokens: 10,
+                                 requestedOutputTokens: 10, status: 200))
+        let summary = StatsSummary(set, durationSeconds: 1)
+        let console = ConsoleReport.block(summary).joined(separator: "\n")
+        #expect(console.contains("short outputs: 1 of 2 requests"), "\(console)")
+        #expect(console.contains("(sum(end - send) + in flight: sum(stop - send)) / duration"))
+        let html = HTMLReport.summaryTables(summary)
+        #expect(html.contains("Short outputs: 1 of 2 requests"))
+        let none = ConsoleReport.block(StatsSummary(MetricSet(), durationSeconds: 1)).joined(separator: "\n")
+        #expect(!none.contains("short outputs"))
+    }
 }

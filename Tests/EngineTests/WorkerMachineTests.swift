@@ -144,6 +144,34 @@ struct WorkerMachineTests {
         #expect(final.count == 1 && final[0].final && final[0].merged.counters.finished == 0 && final[0].inFlight == 0)
     }
 
+    @Test("requests cancelled by the stop count their time in flight up to the stop as busy time, not as finished")
+    func inFlightBusyTime() {
+        var machine = Self.machine(users: 3, spawnRate: 1e9)
+        for _ in 0..<3 {
+            let decided = machine.beginRequest()
+            #expect(decided == 0)
+        }
+        machine.stop(atNs: 2_500_000_000)
+        machine.stop(atNs: 2_700_000_000) // a later stop does not move the first
+        // Two cancelled (began at 0.5 s and 1 s), one ended normally with a record (its own end − send).
+        machine.endRequest(nil, stage: 0, beganNs: 500_000_000, nowNs: 2_600_000_000)
+        machine.endRequest(nil, stage: 0, beganNs: 1_000_000_000, nowNs: 2_600_000_000)
+        var record = Self.record(endingAt: 2_400_000_000)
+        record.sendNs = 2_000_000_000
+        machine.endRequest(record, stage: 0, beganNs: 2_000_000_000, nowNs: 2_400_000_000)
+        let final = machine.cut(through: 2, final: true)
+        let counters = final.reduce(into: Counters()) { $0.add($1.merged.counters) }
+        #expect(counters.finished == 1)
+        #expect(counters.busyNanoseconds == 2_000_000_000 + 1_500_000_000 + 400_000_000)
+        // Without a stop time (the run task cancelled), the end is the time the cancellation was seen.
+        var other = Self.machine(users: 1, spawnRate: 1e9)
+        let began = other.beginRequest()
+        #expect(began == 0)
+        other.endRequest(nil, stage: 0, beganNs: 100, nowNs: 1_100)
+        let deltas = other.cut(through: 0, final: true)
+        #expect(deltas.reduce(0) { $0 + $1.merged.counters.busyNanoseconds } == 1_000)
+    }
+
     @Test("open loop: only this worker's slot is sent, and past the in-flight cap arrivals are dropped and counted")
     func arrivals() {
         var machine = WorkerMachine(workerId: "w", share: WorkerShare(users: 0, spawnRate: 0, rate: 10, arrivalSlot: 1, arrivalSlots: 2,

@@ -59,6 +59,41 @@ struct TimingTests {
         }
     }
 
+    @Test("ITL 1 s on 40 streams at once: every gap ≈ 1 s from the one shared timer; stop ends waiting streams at once")
+    func slowStreamsShareOneTimer() async throws {
+        let streams = 40, tokens = 4
+        let mock = try await MockServer.start(config: MockConfig(timing: .fixed(ttft: .milliseconds(100), itl: .seconds(1))))
+        let port = mock.port
+        try await measure(attempts: 2) { check in
+            let requests = (0..<streams).map { _ in
+                Task { try await RawHTTP.post(port, "/v1/completions", json: completionsBody(prompt, maxTokens: tokens)) }
+            }
+            for request in requests {
+                let response = try await request.value
+                let times = chunkTimes(response, events: answerEvents(response))
+                try #require(times.count == tokens)
+                // Deadlines are absolute from the arrival, which 40 connections at once spread over some ms after
+                // our send: token k never comes before 100 + 1000 k ms from the send, and keeps to 1 s steps from the first.
+                for (k, time) in times.enumerated() {
+                    check.that(time >= 100 + 1000 * Double(k), "token \(k) at \(time) ms from the send")
+                    check.that(abs(time - times[0] - 1000 * Double(k)) <= 30, "token \(k) \(time - times[0]) ms after the first")
+                }
+            }
+        }
+        // Streams that wait on a 1 s ITL: stop must not wait for their next token.
+        let waiting = (0..<streams).map { _ in
+            Task { try await RawHTTP.post(port, "/v1/completions", json: completionsBody(prompt, maxTokens: 1000)) }
+        }
+        #expect(await waitUntil(timeout: .seconds(5)) { await mock.pendingDeadlines() == streams })
+        let started = ContinuousClock.now
+        await mock.stop()
+        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(await mock.pendingDeadlines() == 0)
+        for request in waiting {
+            #expect((try? await request.value)?.complete != true)
+        }
+    }
+
     @Test("jitter adds between 0 and jitterMs to each delay")
     func jitter() async throws {
         let config = MockConfig(timing: .fixed(ttft: .milliseconds(50), itl: .milliseconds(10)), jitterMs: 20, seed: 3)
