@@ -116,7 +116,8 @@ struct DeadlineSchedulerTests {
         let scheduler = DeadlineScheduler()
         let order = OrderLog()
         let start = ContinuousClock.now
-        let late = Task { try await scheduler.sleep(until: start + .milliseconds(400)); await order.append(2) }
+        // Far apart, so that a loaded machine (parallel suites) cannot blur the order or the pending count.
+        let late = Task { try await scheduler.sleep(until: start + .seconds(3)); await order.append(2) }
         #expect(await waitUntil(timeout: .seconds(5)) { await scheduler.pending == 1 })
         let early = Task { try await scheduler.sleep(until: start + .milliseconds(50)); await order.append(1) }
         try await early.value
