@@ -6,7 +6,8 @@
 #   reach N / 99%: end of the first 1-second interval whose `in_flight` is ≥ N (≥ 99% of N), run clock;
 #   peak in flight, finished and failed requests (failures by error class below the table),
 #   p50 ITL and its distance from the server's ITL, generator saturation (the run's self-check).
-# Sampled every 0.5 s: the client's peak RSS and CPU %, the mock's CPU seconds and peak RSS.
+# Sampled every 0.5 s: the client's peak RSS and CPU %; the mock's CPU seconds and RSS at the end of the
+# step (a fresh mock each step).
 # The fd limit is raised to FD_LIMIT (root can raise the hard limit too) before either process starts.
 #
 #   scripts/bench/capacity.sh [users...]     default: 10000 20000
@@ -19,19 +20,23 @@ SPAWN_RATE="${SPAWN_RATE:-2000}"; RUN_TIME="${RUN_TIME:-40}"; FD_LIMIT="${FD_LIM
 build
 ulimit -n "$FD_LIMIT" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "capacity: fd limit $(ulimit -n), mock TTFT ${TTFT_MS} ms ITL ${ITL_MS} ms, $TOKENS tokens, spawn ${SPAWN_RATE}/s, ${RUN_TIME}s per step; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-start_mock --ttft-ms "$TTFT_MS" --itl-ms "$ITL_MS"
 printf "%7s %8s %8s %9s %9s %7s %9s %8s %8s %7s %6s %10s %9s\n" users "reach N" "reach 99%" "peak fly" finished errors "p50 ITL" "vs ITL" "RSS MiB" "CPU %" "satur." "mock CPU s" "mock MiB"
 for users in ${STEPS[@]}; do
+  start_mock --ttft-ms "$TTFT_MS" --itl-ms "$ITL_MS"     # a fresh mock per step: no step inherits another's state
   m0=$(cpu_seconds "$MOCK_PID")
-  timeout -k 5 $((RUN_TIME + 120)) "$BIN" run --target "$MOCK_URL" --users "$users" --spawn-rate "$SPAWN_RATE" \
+  "$BIN" run --target "$MOCK_URL" --users "$users" --spawn-rate "$SPAWN_RATE" \
     --run-time "${RUN_TIME}s" --mean-input-tokens 50 --stddev-input-tokens 0 --mean-output-tokens "$TOKENS" \
     --stddev-output-tokens 0 --quiet --max-error-rate 1 --json "$OUT/cap-$users.json" \
     > "$OUT/cap-$users.txt" 2> "$OUT/cap-$users.err" &
   pid=$!
   PIDS+=("$pid")
+  (timeout $((RUN_TIME + 120)) tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null) &  # bound: run time + 2 min
+  watchdog=$!
   watch_pid "$pid"
+  wait "$watchdog" 2>/dev/null || true
   mock_cpu=$(python3 -c "print(f'{$(cpu_seconds "$MOCK_PID") - $m0:.1f}')")
   mock_mib=$(python3 -c "print(f'{$(rss_kib "$MOCK_PID")/1024:.0f}')")
+  kill -9 "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null || true
   if ! [ -s "$OUT/cap-$users.json" ]; then
     echo "$users users: no JSON results; stderr tail:" >&2; tail -5 "$OUT/cap-$users.err" >&2; continue
   fi
