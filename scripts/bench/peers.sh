@@ -46,8 +46,8 @@ run_wrk() {   # server url tag
   local line; line=$(grep '^wrk-summary' "$OUT/$3.out" || echo "wrk-summary requests=0 bytes=0 errors=-1")
   REQS=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
   local bytes errors; bytes=$(sed 's/.*bytes=\([0-9]*\).*/\1/' <<<"$line"); errors=${line##*errors=}
-  # wrk does not parse SSE: check the bytes per response against one response read with curl.
-  local one; one=$(curl -s -i -X POST -H 'Content-Type: application/json' "$2/v1/chat/completions" \
+  # wrk does not parse SSE: check its bytes per response against one raw response (chunk framing kept) by curl.
+  local one; one=$(curl -s -i --raw -X POST -H 'Content-Type: application/json' "$2/v1/chat/completions" \
     -d "{\"model\":\"mock\",\"messages\":[{\"role\":\"user\",\"content\":\"word\"}],\"max_tokens\":$PEERS_TOKENS,\"stream\":true,\"stream_options\":{\"include_usage\":true}}" | wc -c)
   CHECK=$(python3 -c "r=$REQS; b=$bytes/max(r,1); print(f'{b:.0f} B/response vs {$one} B by curl, errors $errors')")
 }
