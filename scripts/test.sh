@@ -39,6 +39,7 @@ REAL_TIME=(
   'CLITests\.StarvedGeneratorTests'                     # a real run under a 0.1-core cgroup quota
   'CLITests\.OpenFileLimitTests'                        # 400 users under ulimit -n 256 (CPU-heavy)
   'CLITests\.LiveLineTests'                             # a 4 s run's live frames on a pseudo-terminal
+  'MockTests\.DeadlineSchedulerTests'                   # waiters woken at 50 ms and 3 s, in that order
 )
 real_time="$(IFS='|'; echo "${REAL_TIME[*]}")"
 
