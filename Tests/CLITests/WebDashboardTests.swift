@@ -81,4 +81,46 @@ struct WebDashboardTests {
         #expect(await run.waitForExit(timeout: .seconds(30)) != 0)
         #expect(run.stderr.contains("--web: '127.0.0.1:70000' is not PORT or HOST:PORT"), "\(run.stderr)")
     }
+
+    static var chromedriver: String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let candidate = "\(dir)/chromedriver"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// A person's session in headless Chromium (Selenium): `coordinator --web` waits for a start; the page starts
+    /// 2 users, sees the numbers move, changes to 4 users (a new stage), stops, and downloads the files.
+    @Test(.timeLimit(.minutes(4)),
+          .enabled(if: Chromium.path != nil && Self.chromedriver != nil, "chromium or chromium-driver is missing (scripts/install-test-deps.sh)"))
+    func browserStartsChangesStopsAndDownloads() async throws {
+        let binary = try #require(StampedeBinary.path, "the stampede binary is not built")
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (mock, url) = try await startMock(["--ttft-ms", "30", "--itl-ms", "5"])
+        defer { mock.kill() }
+        let coordinator = try ChildProcess(["coordinator", "--bind", "127.0.0.1:0", "--target", url, "--run-time", "120s",
+                                            "--mean-output-tokens", "10", "--quiet", "--web", "127.0.0.1:0", "--web-linger", "60s"])
+        defer { coordinator.kill() }
+        #expect(await coordinator.waitFor("listening on 127.0.0.1:", timeout: .seconds(20)), "\(coordinator.stderr)")
+        let port = try #require(coordinator.stderr.split(separator: "listening on 127.0.0.1:").last?
+            .prefix(while: { $0.isNumber }).description, "no port in: \(coordinator.stderr)")
+        let worker = try ChildProcess(["worker", "--coordinator", "127.0.0.1:\(port)", "--max-connect-attempts", "5"])
+        defer { worker.kill() }
+        _ = binary
+        let base = try #require(await Self.dashboardURL(coordinator), "no dashboard line: \(coordinator.transcript)")
+        #expect(await coordinator.waitFor("waiting for a start from the dashboard", timeout: .seconds(30)), "\(coordinator.transcript)")
+        let out = dir.appendingPathComponent("browser").path
+        let check = try python(Self.root.appendingPathComponent("scripts/web-check/browser_check.py").path, base, out,
+                               Self.chromedriver!, Chromium.path!)
+        if check.status == 3 {
+            print("skipping the browser test: \(check.output)")
+            return
+        }
+        #expect(check.status == 0, "\(check.output)\n\(coordinator.transcript)")
+        #expect(check.output.contains("browser-ok"), "\(check.output)")
+        coordinator.kill(SIGINT)
+        #expect(await coordinator.waitForExit(timeout: .seconds(30)) == 0, "\(coordinator.transcript)")
+    }
 }
