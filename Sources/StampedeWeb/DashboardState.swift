@@ -91,7 +91,10 @@ public struct DashboardFrame: Encodable, Sendable {
     public var workersTable: String
     public var errorsTable: String
 
-    public init(_ state: DashboardState, render: (RunResult) -> (cards: String, charts: String, stats: String, workers: String, errors: String)) {
+    /// The HTML pieces drawn from one result.
+    public typealias Pieces = (cards: String, charts: String, stats: String, workers: String, errors: String)
+
+    public init(_ state: DashboardState, render: (RunResult) -> Pieces) {
         version = state.version
         phase = state.phase.rawValue
         name = state.runName
@@ -104,7 +107,7 @@ public struct DashboardFrame: Encodable, Sendable {
         inFlight = state.inFlight
         canChangeUsers = state.canChangeUsers
         log = state.log
-        let pieces = state.result.map(render) ?? ("", "", "", "", "")
+        let pieces: Pieces = state.result.map(render) ?? (cards: "", charts: "", stats: "", workers: "", errors: "")
         cards = pieces.cards
         charts = pieces.charts
         stats = pieces.stats

@@ -40,7 +40,7 @@ public final class PrometheusExport: Sendable {
                 buckets: Self.latencyBuckets[metric] ?? [])
         }
         self.histograms = histograms
-        for (name, help) in Self.gaugeHelp { gauge(name, help).set(0) }
+        for (name, help) in Self.gaugeHelp { gauge(name, help).set(to: 0) }
         _ = counter("input_tokens", "Input tokens of the succeeded requests")
         _ = counter("output_tokens", "Output tokens of the succeeded requests")
         for outcome in ["succeeded", "failed"] { _ = requests(outcome) }
@@ -80,15 +80,15 @@ public final class PrometheusExport: Sendable {
             }
         }
         if let status {
-            gauge("users").set(Double(status.users))
-            gauge("workers").set(Double(status.workers))
+            gauge("users").set(to: Double(status.users))
+            gauge("workers").set(to: Double(status.workers))
         } else {
-            gauge("workers").set(Double(result.workers.filter { $0.state == .running }.count))
+            gauge("workers").set(to: Double(result.workers.filter { $0.state == .running }.count))
         }
-        if let inFlight { gauge("in_flight").set(Double(inFlight)) }
+        if let inFlight { gauge("in_flight").set(to: Double(inFlight)) }
         for worker in result.generator?.workers ?? [] {
-            saturation("generator_saturated", worker.id, "1 when the worker's load generator counts as saturated").set(worker.saturated ? 1 : 0)
-            saturation("generator_cpu_share", worker.id, "Highest share of its CPU allowance the worker's generator used").set(worker.cpuShareMax)
+            saturation("generator_saturated", worker.id, "1 when the worker's load generator counts as saturated").set(to: worker.saturated ? 1 : 0)
+            saturation("generator_cpu_share", worker.id, "Highest share of its CPU allowance the worker's generator used").set(to: worker.cpuShareMax)
         }
     }
 

@@ -162,8 +162,8 @@ struct WebRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = type
         headers[.cacheControl] = "no-store"
-        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
         headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
             + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         return headers
@@ -194,8 +194,8 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
         let h = request.headers
         let facts = RequestFacts(method: request.method.rawValue, path: request.uri.path, authorization: h[.authorization],
                                  sessionId: cookieValue(WebAccess.sessionCookie, in: h[.cookie]), origin: h[.origin],
-                                 secFetchSite: h[HTTPField.Name("Sec-Fetch-Site")!], host: request.head.authority ?? h[.host],
-                                 contentType: h[.contentType], controlHeader: h[HTTPField.Name(WebAccess.controlHeaderName)!])
+                                 secFetchSite: h[.init("Sec-Fetch-Site")!], host: request.head.authority,
+                                 contentType: h[.contentType], controlHeader: h[.init(WebAccess.controlHeaderName)!])
         switch access.decide(facts, sessionValid: sessions.isValid) {
         case .allow:
             return try await next(request, context)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StampedeEngine
+import StampedeReport
 import StampedeWeb
 
 /// `--web [HOST:]PORT`: the live dashboard, its control API and /metrics. Shared by `run` and `coordinator`.
