@@ -10,6 +10,7 @@ enum DashboardPage {
     <title>Stampede dashboard</title>
     <style>
     \(HTMLLive.css)
+    [hidden]{display:none!important}
     .bar{display:flex;flex-wrap:wrap;gap:8px;align-items:end;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px;margin:8px 0}
     .bar label{display:flex;flex-direction:column;font-size:.8rem;color:#4b5563}
     .bar input{width:8em;padding:4px;font:inherit}

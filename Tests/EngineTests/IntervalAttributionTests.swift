@@ -48,7 +48,7 @@ struct IntervalAttributionTests {
         options.intervalNs = 100_000_000
         let records = Mutex<[RequestRecord]>([])
         let coordinator = RunCoordinator(scenario: scenario(users: 6, runTime: 2.0, collect: true), options: options,
-                                         onEvent: .records(to: { batch in records.withLock { $0 += batch } }))
+                                         onEvent: RunEvent.records(to: { batch in records.withLock { $0 += batch } }))
         await coordinator.add(LocalWorkerLink(executor: FakeExecutor(delay: .milliseconds(7)), intervalNs: 100_000_000))
         let result = await coordinator.run()
         let all = records.withLock { $0 }

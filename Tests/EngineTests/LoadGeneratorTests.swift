@@ -43,7 +43,7 @@ struct LoadGeneratorTests {
     @Test func spawnRateRampsUsers() async throws {
         let fake = FakeExecutor(delay: .milliseconds(20))
         let sink = RecordSink()
-        let coordinator = RunCoordinator(scenario: scenario(users: 4, spawnRate: 4, runTime: 1, collect: true), onEvent: .records(to: { sink.add($0) }))
+        let coordinator = RunCoordinator(scenario: scenario(users: 4, spawnRate: 4, runTime: 1, collect: true), onEvent: RunEvent.records(to: { sink.add($0) }))
         await coordinator.add(LocalWorkerLink(executor: fake, intervalNs: 100_000_000))
         _ = await coordinator.run()
         // One user every 250 ms: each user's first request comes at least 250 ms after the previous user's.

@@ -146,7 +146,7 @@ extension LoadModelSuite {
         func joinKeepsEveryArrivalOnce() async throws {
             let sink = RecordSink()
             let coordinator = RunCoordinator(scenario: openScenario(rate: 200, runTime: 2.5, collect: true), options: fastOptions(),
-                                             onEvent: .records(to: { sink.add($0) }))
+                                             onEvent: RunEvent.records(to: { sink.add($0) }))
             await coordinator.add(LocalWorkerLink(workerId: "w0", executor: FakeExecutor(delay: .milliseconds(5)), intervalNs: 100_000_000))
             await coordinator.add(LocalWorkerLink(workerId: "w1", executor: FakeExecutor(delay: .milliseconds(5)), intervalNs: 100_000_000))
             let run = Task { await coordinator.run() }
@@ -175,7 +175,7 @@ extension LoadModelSuite {
         func leaveLosesOnlyTheHandoverWindow() async throws {
             let sink = RecordSink()
             let coordinator = RunCoordinator(scenario: openScenario(rate: 200, runTime: 2.5, collect: true), options: fastOptions(),
-                                             onEvent: .records(to: { sink.add($0) }))
+                                             onEvent: RunEvent.records(to: { sink.add($0) }))
             let leaving = LocalWorkerLink(workerId: "w1", executor: FakeExecutor(delay: .milliseconds(5)), intervalNs: 100_000_000)
             await coordinator.add(LocalWorkerLink(workerId: "w0", executor: FakeExecutor(delay: .milliseconds(5)), intervalNs: 100_000_000))
             await coordinator.add(leaving)

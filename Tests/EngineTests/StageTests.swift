@@ -68,7 +68,7 @@ extension LoadModelSuite {
             var s = openScenario(rate: 1, runTime: 10, collect: true)
             s.stages = [Stage(rate: 20, durationSeconds: 1.5), Stage(rate: 60, durationSeconds: 1.5)]
             let sink = RecordSink()
-            let coordinator = RunCoordinator(scenario: s, options: tenthSecondIntervals(), onEvent: .records(to: { sink.add($0) }))
+            let coordinator = RunCoordinator(scenario: s, options: tenthSecondIntervals(), onEvent: RunEvent.records(to: { sink.add($0) }))
             for i in 0..<2 {
                 await coordinator.add(LocalWorkerLink(workerId: "w\(i)", executor: FakeExecutor(delay: .milliseconds(10)), intervalNs: 100_000_000))
             }

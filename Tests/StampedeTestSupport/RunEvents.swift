@@ -8,7 +8,7 @@ public final class EventLog: Sendable {
 
     public init() {}
 
-    public var onEvent: @Sendable (RunEvent) -> Void { { [events] event in events.withLock { $0.append(event) } } }
+    public var onEvent: @Sendable (RunEvent) -> Void { { [self] event in self.events.withLock { $0.append(event) } } }
 
     public var all: [RunEvent] { events.withLock { $0 } }
 

@@ -15,13 +15,17 @@ import Testing
     @Test func phasesFollowTheEvents() {
         var state = DashboardState(waiting: true)
         #expect(state.phase == .waiting)
-        #expect(state.apply(Self.started()))
+        let started = state.apply(Self.started())
+        #expect(started)
         #expect(state.phase == .running && state.canChangeUsers)
-        #expect(state.apply(.stageChanged(StageChange(index: 1, label: "8 users", atSeconds: 3, users: 8, rate: nil))))
+        let staged = state.apply(.stageChanged(StageChange(index: 1, label: "8 users", atSeconds: 3, users: 8, rate: nil)))
+        #expect(staged)
         #expect(state.stages.count == 1)
-        #expect(!state.apply(.records([])), "records do not redraw the page")
+        let records = state.apply(.records([]))
+        #expect(!records, "records do not redraw the page")
         let final = PrometheusExportTests.result(e2eMs: [5], succeeded: 1, failed: 0, errors: [:], outputTokens: 1)
-        #expect(state.apply(.finished(final)))
+        let finished = state.apply(.finished(final))
+        #expect(finished)
         #expect(state.phase == .finished && state.log.last?.hasPrefix("run finished") == true)
     }
 

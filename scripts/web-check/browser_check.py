@@ -49,7 +49,8 @@ def main():
         driver.get(base + "/")
         text = lambda i: driver.find_element(By.ID, i).text
         phase = lambda: driver.find_element(By.TAG_NAME, "body").get_attribute("data-phase")
-        wait("page waits for a start", lambda: phase() == "waiting" and driver.find_element(By.ID, "start").is_displayed())
+        wait("page waits for a start", lambda: phase() == "waiting" and driver.find_element(By.ID, "start").is_displayed()
+             and not driver.find_element(By.ID, "stop").is_displayed())
 
         users = driver.find_element(By.ID, "start-users")
         users.clear()
@@ -59,6 +60,8 @@ def main():
         rate.send_keys("50")
         driver.find_element(By.ID, "start").click()
         wait("run is running", lambda: phase() == "running")
+        wait("the start form is gone, the run's controls shown",
+             lambda: not driver.find_element(By.ID, "start").is_displayed() and driver.find_element(By.ID, "stop").is_displayed())
         wait("requests finish", lambda: text("f-finished").isdigit() and int(text("f-finished")) > 0)
         wait("2 users", lambda: text("f-users") == "2")
         first = int(text("f-finished"))

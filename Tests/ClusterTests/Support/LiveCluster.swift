@@ -18,7 +18,7 @@ struct LiveCoordinator {
                       scenario: Scenario = Scenario(target: "http://127.0.0.1:9", users: 1, runTimeSeconds: 5),
                       onRecords: @escaping @Sendable ([RequestRecord]) -> Void = { _ in }) async throws -> LiveCoordinator {
         let log = LogCapture()
-        let coordinator = RunCoordinator(scenario: scenario, logger: log.logger("test.coordinator"), onEvent: .records(to: onRecords))
+        let coordinator = RunCoordinator(scenario: scenario, logger: log.logger("test.coordinator"), onEvent: RunEvent.records(to: onRecords))
         var config = ClusterServerConfig()
         config.host = "127.0.0.1"
         config.port = 0
