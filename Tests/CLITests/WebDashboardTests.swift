@@ -45,16 +45,18 @@ struct WebDashboardTests {
 
     @Test(.timeLimit(.minutes(3)))
     func tokenRequiredAndCrossSiteRefused() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tokenFile = dir.appendingPathComponent("token").path
+        try Self.token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let (mock, url) = try await startMock(["--ttft-ms", "20", "--itl-ms", "2"])
         defer { mock.kill() }
-        var environment = ProcessInfo.processInfo.environment
-        environment["WEB_TEST_TOKEN"] = Self.token
         // 127.0.0.2 is loopback too; --web-require-token forces the off-loopback rules on it.
-        let run = try ChildProcess(["run", "--target", url, "--users", "2", "--run-time", "60s", "--quiet", "--token-env", "WEB_TEST_TOKEN",
-                                    "--web", "127.0.0.2:0", "--web-require-token", "--web-linger", "0s"], environment: environment)
+        let run = try ChildProcess(["run", "--target", url, "--users", "2", "--run-time", "60s", "--quiet", "--token-file", tokenFile,
+                                    "--web", "127.0.0.2:0", "--web-require-token", "--web-linger", "0s"])
         defer { run.kill() }
         let base = try #require(await Self.dashboardURL(run), "no dashboard line: \(run.transcript)")
-        let check = try python(Self.root.appendingPathComponent("scripts/web-check/check_access.py").path, base, "WEB_TEST_TOKEN")
+        let check = try python(Self.root.appendingPathComponent("scripts/web-check/check_access.py").path, base, tokenFile)
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("access-ok"), "\(check.output)")
         run.kill(SIGINT)

@@ -3,7 +3,7 @@
 without it get 401, with it 200; cross-site control calls get 403 even with it; the token is never in a page.
 Prints `access-ok` on success.
 
-usage: check_access.py BASE_URL TOKEN_ENV
+usage: check_access.py BASE_URL TOKEN_FILE   (a file, so that the token is not on a command line)
 """
 import os
 import sys
@@ -21,7 +21,7 @@ def fetch(base, path, method="GET", headers=None, body=None):
 
 
 def main():
-    base, token = sys.argv[1], os.environ[sys.argv[2]]
+    base, token = sys.argv[1], open(sys.argv[2]).read().strip()
     bearer = {"Authorization": "Bearer " + token}
     control = {"Content-Type": "application/json", "X-Stampede-Control": "1"}
     failures = []
