@@ -15,6 +15,7 @@ SECONDS_RUN="${2:-120}"
 PORT="${PORT:-25557}"
 STREAMS="${STREAMS:-10}"
 build
+mkdir -p "$OUT"
 ulimit -n 65536 2>/dev/null || true
 
 # measure NAME [coordinator flags...]: one run; prints its figures and leaves the mean CPU % in $OUT/NAME.cpu.

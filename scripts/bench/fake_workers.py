@@ -19,7 +19,8 @@ def delta(rng, worker, seq, interval):
     counters = {"finished": finished, "succeeded": finished, "failed": 0, "errorsByClass": {}, "statusCodes": {"200": finished},
                 "inputTokens": 550 * finished, "inputTokensEstimate": 550 * finished, "outputTokens": 150 * finished,
                 "tokenChunks": 150 * finished, "tokenSources": {"usage": finished}, "correctnessChecked": 0,
-                "correctnessPassed": 0, "busyNanoseconds": 7_000_000_000 * finished, "lastErrorMessages": {}}
+                "correctnessPassed": 0, "busyNanoseconds": 7_000_000_000 * finished, "lastErrorMessages": {},
+                "goodput": finished, "droppedArrivals": 0}
     hist = {"ttft": histogram(rng, finished, 200_000, 900_000), "e2e": histogram(rng, finished, 6_000_000, 8_000_000),
             "itl": histogram(rng, finished, 40_000, 50_000), "llmperf_itl": histogram(rng, finished, 40_000, 55_000),
             "ttfat": histogram(rng, finished, 200_000, 900_000), "schedule_lag": histogram(rng, finished, 10, 200),
