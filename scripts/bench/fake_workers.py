@@ -33,6 +33,8 @@ def delta(rng, worker, seq, interval):
 async def worker(index, host, port, token, stats):
     name = f"fake-{index:03d}"
     rng = random.Random(index)
+    # Staggered (20 ms apart): the coordinator closes connections past 64 pending handshakes, and these fakes do not retry.
+    await asyncio.sleep(index * 0.02)
     reader, writer = await asyncio.open_connection(host, port, limit=8 * 1024 * 1024)
     def send(message):
         writer.write((json.dumps(message, separators=(",", ":")) + "\n").encode())
