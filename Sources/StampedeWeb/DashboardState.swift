@@ -56,6 +56,7 @@ public struct DashboardState: Sendable {
         case .finished(let final):
             phase = .finished
             result = final
+            inFlight = 0
             note("run finished: \(final.stopReason.rawValue) after \(String(format: "%.1f", final.durationSeconds)) s")
         }
         version += 1
@@ -98,7 +99,8 @@ public struct DashboardFrame: Encodable, Sendable {
         version = state.version
         phase = state.phase.rawValue
         name = state.runName
-        elapsed = state.status?.elapsedSeconds ?? state.result?.durationSeconds
+        // After the run its duration, not the last live line's time.
+        elapsed = state.phase == .finished ? state.result?.durationSeconds : state.status?.elapsedSeconds ?? state.result?.durationSeconds
         users = state.status?.users
         rps = state.status?.requestsPerSecond
         finished = state.result?.overall.requestsFinished ?? state.status?.finished
