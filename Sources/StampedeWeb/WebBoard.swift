@@ -11,7 +11,9 @@ public final class WebBoard: Sendable {
     private struct State {
         var model: DashboardState
         /// Pieces drawn from `model.result`, redrawn only when the result changes.
-        var pieces: (cards: String, charts: String, stats: String, workers: String, errors: String) = ("", "", "", "", "")
+        var pieces: DashboardFrame.Pieces = ("", "", "", "", "")
+        /// A result not drawn yet: with no browser watching, drawing waits until one asks (`frame`, `subscribe`).
+        var undrawn: RunResult?
         var frame = "{}"
         var final: RunResult?
         var streams: [Int: AsyncStream<String>.Continuation] = [:]
@@ -45,12 +47,28 @@ public final class WebBoard: Sendable {
         default:
             break
         }
-        let changed = state.withLock { $0.model.apply(event) }
+        let (changed, watched) = state.withLock { ($0.model.apply(event), !$0.streams.isEmpty) }
         guard changed else { return }
-        let pieces = result.map(Self.render)
+        let pieces = watched ? result.map(Self.render) : nil
         publish { s in
-            if let pieces { s.pieces = pieces }
+            if let pieces {
+                s.pieces = pieces
+                s.undrawn = nil
+            } else if let result {
+                s.undrawn = result
+            }
             if case .finished(let final) = event { s.final = final }
+        }
+    }
+
+    /// Draws a result that arrived while nobody watched.
+    private func drawUndrawn() {
+        guard let result = state.withLock({ $0.undrawn }) else { return }
+        let pieces = Self.render(result)
+        publish { s in
+            // A newer result may have come meanwhile: it stays undrawn for the next reader.
+            s.pieces = pieces
+            if s.undrawn?.durationSeconds == result.durationSeconds { s.undrawn = nil }
         }
     }
 
@@ -77,12 +95,15 @@ public final class WebBoard: Sendable {
         for stream in streams { stream.yield(frame) }
     }
 
-    static func render(_ result: RunResult) -> (cards: String, charts: String, stats: String, workers: String, errors: String) {
+    static func render(_ result: RunResult) -> DashboardFrame.Pieces {
         (HTMLLive.cards(result), HTMLLive.charts(result), HTMLLive.stats(result), HTMLLive.workers(result), HTMLLive.errors(result))
     }
 
     /// The newest frame (JSON).
-    public var frame: String { state.withLock { $0.frame } }
+    public var frame: String {
+        drawUndrawn()
+        return state.withLock { $0.frame }
+    }
     /// The final results once the run has finished.
     public var final: RunResult? { state.withLock { $0.final } }
     public var phase: DashboardState.Phase { state.withLock { $0.model.phase } }
@@ -91,6 +112,7 @@ public final class WebBoard: Sendable {
     /// A stream of frames starting with the newest, holding only the newest one a slow browser has not read;
     /// nil when `maxStreams` are already open.
     public func subscribe() -> AsyncStream<String>? {
+        drawUndrawn()
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
         let id: Int? = state.withLock { s in
             guard !s.closed, s.streams.count < maxStreams else { return nil }

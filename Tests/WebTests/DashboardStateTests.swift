@@ -58,4 +58,13 @@ import Testing
         board.close()
         #expect(await iterator.next() == nil)
     }
+
+    /// With no browser watching nothing is drawn per interval; the first reader gets the charts all the same.
+    @Test func unwatchedBoardDrawsWhenRead() {
+        let board = WebBoard(waiting: false)
+        board.apply(Self.started())
+        board.apply(.finished(PrometheusExportTests.result(e2eMs: [5, 7], succeeded: 2, failed: 0, errors: [:], outputTokens: 4)))
+        #expect(board.frame.contains("<svg"))
+        #expect(board.frame.contains("\"phase\":\"finished\""))
+    }
 }
