@@ -63,7 +63,8 @@ enum DashboardPage {
       $("f-workers").textContent = fmt(f.workers);
       $("start-bar").hidden = f.phase !== "waiting";
       $("run-bar").hidden = f.phase !== "running";
-      $("change").disabled = !f.canChangeUsers;
+      // Left enabled: an open-loop run or planned stages refuse the change, and the server's words say why.
+      $("change").title = f.canChangeUsers ? "" : "this run's load is planned or open-loop: a change is refused";
       $("downloads").hidden = f.phase !== "finished";
       for (const k of ["cards", "charts", "stats"]) if (f[k]) $(k).innerHTML = f[k];
       if (f.workersTable) $("workers").innerHTML = f.workersTable;
