@@ -12,7 +12,8 @@
 //   └─ StampedeEngine                 <- Metrics, Workload
 //      ├─ StampedeReport              <- Metrics
 //      └─ StampedeCluster             <- Metrics (SwiftNIO)
-//   stampede (CLI)                    <- Client, Engine, Report, Cluster, Mock
+//      └─ StampedeWeb                 <- Engine, Report (Hummingbird, swift-prometheus): --web
+//   stampede (CLI)                    <- Client, Engine, Report, Cluster, Mock, Web
 //   FuzzSupport                       <- Metrics, Client, Engine, Report, Cluster
 //   StampedeTestSupport (tests only)  <- Client, Engine, Mock (tests also use swift-clocks' TestClock)
 import PackageDescription
@@ -42,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Tests only: a test clock for the engine's drivers.
         .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
     ],
@@ -81,6 +83,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // `--web`: the live dashboard, its control API and /metrics (Hummingbird, swift-prometheus).
+        .target(name: "StampedeWeb", dependencies: [
+            "StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeReport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         // The simulated LLM serving engine (`stampede mock`).
         .target(name: "StampedeMock", dependencies: [
             "StampedeCore",
@@ -92,6 +102,7 @@ let package = Package(
         // Thin CLI: parses flags and wires the pieces together.
         .executableTarget(name: "stampede", dependencies: [
             "StampedeCore", "StampedeClient", "StampedeEngine", "StampedeReport", "StampedeCluster", "StampedeMock",
+            "StampedeWeb",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -132,6 +143,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "WebTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeWeb"],
+                    swiftSettings: swiftSettings),
         // Black-box tests of the built `stampede` binary (scripts/test.sh builds it first).
         .testTarget(name: "CLITests", dependencies: ["StampedeTestSupport"], swiftSettings: swiftSettings),
     ]

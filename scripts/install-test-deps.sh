@@ -36,3 +36,17 @@ if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import check_jsonschema, 
   python3 -m pip install -q --disable-pip-version-check check-jsonschema kubernetes-validate >/dev/null 2>&1 \
     || echo "install-test-deps: check-jsonschema / kubernetes-validate not installed; check-deploy skips the schema checks" >&2
 fi
+# The --web tests: prometheus-client parses /metrics; selenium drives headless Chromium through Debian's
+# chromium-driver. Optional: without them those tests skip.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  python3 -m pip install -q --disable-pip-version-check prometheus-client >/dev/null 2>&1 \
+    || echo "install-test-deps: prometheus-client not installed; the /metrics test skips" >&2
+fi
+if ! command -v chromedriver >/dev/null 2>&1; then
+  if can_apt; then apt_install chromium-driver || true; fi
+  command -v chromedriver >/dev/null 2>&1 || echo "install-test-deps: chromium-driver missing; the dashboard browser test skips" >&2
+fi
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import selenium' 2>/dev/null; then
+  python3 -m pip install -q --disable-pip-version-check selenium >/dev/null 2>&1 \
+    || echo "install-test-deps: selenium not installed; the dashboard browser test skips" >&2
+fi

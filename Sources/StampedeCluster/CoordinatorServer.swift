@@ -85,7 +85,10 @@ public final class CoordinatorServer: Sendable {
                             guard server.pendingHandshakes.wrappingAdd(1, ordering: .relaxed).newValue <= config.maxPendingHandshakes else {
                                 server.pendingHandshakes.wrappingSubtract(1, ordering: .relaxed)
                                 server.logger.debug("too many connections in their handshake; closing one from \(connection.channel.channel.remoteAddress.map { "\($0)" } ?? "?")")
-                                connection.channel.channel.close(promise: nil)
+                                // Closed through executeThenClose, which finishes its writer: dropping an NIOAsyncChannel
+                                // unfinished traps ("Deinited NIOAsyncWriter without calling finish()"), so a burst of
+                                // connections past the limit (200 workers at once) crashed the coordinator.
+                                group.addTask { try? await connection.channel.executeThenClose { _, _ in } }
                                 continue
                             }
                             group.addTask { await server.serve(connection) }

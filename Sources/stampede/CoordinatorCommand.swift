@@ -3,6 +3,7 @@ import Foundation
 import StampedeCluster
 import StampedeEngine
 import StampedeReport
+import StampedeWeb
 
 struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         Exit code: 0 ok; 1 error rate above --max-error-rate or every worker lost; 2 the run could not
         start (e.g. the expected workers never came); 130 (SIGINT) or 143 (SIGTERM) interrupted, after
         the partial report and files were written. Protocol: docs/protocol.md.
+        With --web and no --users, --spawn-rate, --rate or --stages, the run waits for a start from the
+        dashboard (users and spawn rate), as Locust's web UI does.
         """
     )
 
@@ -31,6 +34,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @OptionGroup(title: "Open loop and stages") var loadModel: LoadModelOptions
     @OptionGroup(title: "SLO and cost") var sloCost: SLOCostOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Dashboard and /metrics") var webOptions: WebOptions
 
     mutating func validate() throws {
         guard load.target != nil else { throw ValidationError("--target: required for a cluster run (start `stampede mock` for a simulated one)") }
@@ -46,12 +50,22 @@ struct CoordinatorCommand: AsyncParsableCommand {
         do { try scenario.validate() } catch { throw ValidationError(error.description) }
         var settings = output.settings
         settings.showWorkers = true
+        let preset = load.presetUsers || loadModel.rate != nil || loadModel.stages != nil
+        var web = try webOptions.settings(token: webOptions.web == nil ? nil : try tokenOptions.token(), waitForStart: !preset)
+            .map(WebSession.init)
         let outputs: RunOutputs
-        do { outputs = try RunOutputs(settings: settings) } catch { throw CLIError("\(error)") }
-        let coordinator = RunCoordinator(scenario: scenario, logger: logger, onEvent: outputs.publish)
+        do { outputs = try RunOutputs(settings: settings, extra: web.map { [$0.output] } ?? []) } catch { throw CLIError("\(error)") }
+        var options = CoordinatorOptions()
+        options.snapshots = web != nil
+        let coordinator = RunCoordinator(scenario: scenario, options: options, logger: logger, onEvent: outputs.publish)
         let listener = try await server.listen(roster: coordinator, token: tokenOptions, logger: logger, command: "coordinator",
                                                expecting: expectWorkers)
-        let trap = await SignalTrap { Task { await coordinator.requestStop(.interrupted) } }
+        try await web?.start(coordinator: coordinator, logger: output.logger("stampede.web"))
+        let session = web
+        let trap = await SignalTrap {
+            session?.interrupted()
+            Task { await coordinator.requestStop(.interrupted) }
+        }
         defer { trap.cancel() }
 
         do {
@@ -61,10 +75,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
             if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
             throw error
         }
+        if let control = web?.control, web?.settings.waitForStart == true {
+            await control.waitForStart()
+        }
         let result = await coordinator.run()
+        let interruptedDuringRun = trap.exitCode
         await listener.shutdown(quitWorkers: !keepWorkers)
-        do { try await outputs.finish() } catch { throw CLIError("\(error)") }
-        if let interrupted = trap.exitCode { throw ExitCode(interrupted) }
+        var finishError: (any Error)?
+        do { try await outputs.finish() } catch { finishError = error }
+        await web?.lingerAndStop(interruptedDuringRun: interruptedDuringRun != nil)
+        if let finishError { throw CLIError("\(finishError)") }
+        if let interrupted = interruptedDuringRun { throw ExitCode(interrupted) }
         let code = outputs.exitCode(result)
         if code != 0 { throw ExitCode(code) }
     }

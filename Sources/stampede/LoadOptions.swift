@@ -22,11 +22,14 @@ struct LoadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Per-request timeout, e.g. 60s or 10m. A request past it counts as a `timeout` error.", valueName: "duration"))
     var requestTimeout: String = "600s"
 
-    @Option(help: "Closed-loop users, in total (Locust semantics: each user sends its next request when the previous one ends).")
-    var users: Int = 1
+    @Option(help: "Closed-loop users, in total (Locust semantics: each user sends its next request when the previous one ends). Default 1.")
+    var users: Int?
 
-    @Option(help: ArgumentHelp("Users started per second, in total, until --users are running.", valueName: "users/s"))
-    var spawnRate: Double = 1
+    @Option(help: ArgumentHelp("Users started per second, in total, until --users are running. Default 1.", valueName: "users/s"))
+    var spawnRate: Double?
+
+    /// Whether the load was given (so `coordinator --web` starts at once rather than waiting for the page).
+    var presetUsers: Bool { users != nil || spawnRate != nil }
 
     @Option(help: ArgumentHelp("Stop after this long, e.g. 90s or 5m. Default 60s when --max-requests is not given either.", valueName: "duration"))
     var runTime: String?
@@ -72,7 +75,7 @@ struct LoadOptions: ParsableArguments {
             extra = try Self.parseJSON(extraBody, flag: "--extra-body")
         }
         var scenario = Scenario(target: resolvedTarget, api: api, model: model, apiKeyEnv: apiKeyEnv, extraBody: extra,
-                                requestTimeoutSeconds: timeout.seconds, users: users, spawnRate: spawnRate,
+                                requestTimeoutSeconds: timeout.seconds, users: users ?? 1, spawnRate: spawnRate ?? 1,
                                 runTimeSeconds: runTimeSeconds, maxRequests: maxRequests,
                                 input: LengthSpec(mean: meanInputTokens, stddev: stddevInputTokens),
                                 output: LengthSpec(mean: meanOutputTokens, stddev: stddevOutputTokens),

@@ -19,7 +19,8 @@ def delta(rng, worker, seq, interval):
     counters = {"finished": finished, "succeeded": finished, "failed": 0, "errorsByClass": {}, "statusCodes": {"200": finished},
                 "inputTokens": 550 * finished, "inputTokensEstimate": 550 * finished, "outputTokens": 150 * finished,
                 "tokenChunks": 150 * finished, "tokenSources": {"usage": finished}, "correctnessChecked": 0,
-                "correctnessPassed": 0, "busyNanoseconds": 7_000_000_000 * finished, "lastErrorMessages": {}}
+                "correctnessPassed": 0, "busyNanoseconds": 7_000_000_000 * finished, "lastErrorMessages": {},
+                "goodput": finished, "droppedArrivals": 0}
     hist = {"ttft": histogram(rng, finished, 200_000, 900_000), "e2e": histogram(rng, finished, 6_000_000, 8_000_000),
             "itl": histogram(rng, finished, 40_000, 50_000), "llmperf_itl": histogram(rng, finished, 40_000, 55_000),
             "ttfat": histogram(rng, finished, 200_000, 900_000), "schedule_lag": histogram(rng, finished, 10, 200),
@@ -32,6 +33,8 @@ def delta(rng, worker, seq, interval):
 async def worker(index, host, port, token, stats):
     name = f"fake-{index:03d}"
     rng = random.Random(index)
+    # Staggered (20 ms apart): the coordinator closes connections past 64 pending handshakes, and these fakes do not retry.
+    await asyncio.sleep(index * 0.02)
     reader, writer = await asyncio.open_connection(host, port, limit=8 * 1024 * 1024)
     def send(message):
         writer.write((json.dumps(message, separators=(",", ":")) + "\n").encode())

@@ -1,0 +1,51 @@
+import StampedeCore
+import StampedeEngine
+import StampedeWeb
+import Testing
+
+/// The page's control: its answers and refusals (the engine's own words), and the start it waits for.
+@Suite struct RunControlTests {
+    static func control(waiting: Bool) -> (RunControl, RunCoordinator, WebBoard) {
+        let coordinator = RunCoordinator(scenario: Scenario(target: "http://127.0.0.1:9", users: 1, runTimeSeconds: 5))
+        let board = WebBoard(waiting: waiting)
+        return (RunControl(coordinator: coordinator, board: board, waitForStart: waiting), coordinator, board)
+    }
+
+    @Test func startChecksItsNumbersAndReplacesTheScenario() async throws {
+        let (control, coordinator, board) = Self.control(waiting: true)
+        for (users, rate) in [(0, 1.0), (-3, 1.0), (Scenario.Limits.users + 1, 1.0), (2, 0), (2, -1), (2, .nan), (2, .infinity)] {
+            await #expect(throws: RunControl.Refusal.self) { try await control.start(users: users, spawnRate: rate) }
+        }
+        let answer = try await control.start(users: 7, spawnRate: 3.5)
+        #expect(answer == "starting 7 users at 3.5/s")
+        let scenario = await coordinator.scenario
+        #expect(scenario.users == 7 && scenario.spawnRate == 3.5)
+        await control.waitForStart()   // returns: the start was given
+        #expect(board.frame.contains("start asked for: 7 users"))
+        do {
+            _ = try await control.start(users: 2, spawnRate: 1)
+            Issue.record("a second start was accepted")
+        } catch {
+            #expect(error.status == 409 && error.description == "the run has already started")
+        }
+    }
+
+    @Test func changeBeforeTheRunIsRefusedWithTheEnginesWords() async {
+        let (control, _, board) = Self.control(waiting: false)
+        do {
+            _ = try await control.changeUsers(3)
+            Issue.record("a change before the run was accepted")
+        } catch {
+            #expect(error.description == CoordinatorMachine.LoadChangeRefusal.notRunning.description)
+            #expect(error.status == 409)
+        }
+        #expect(board.frame.contains("change refused: the run is not running"))
+    }
+
+    @Test func stopEndsAWaitForAStart() async {
+        let (control, coordinator, _) = Self.control(waiting: true)
+        #expect(await control.stop() == "stopping")
+        await control.waitForStart()
+        #expect(await coordinator.isStopRequested)
+    }
+}
