@@ -30,9 +30,13 @@ enum DashboardPage {
     <span>errors <b id="f-errors">-</b></span><span>in flight <b id="f-inflight">-</b></span><span>workers <b id="f-workers">-</b></span></p>
     <div class="bar" id="start-bar"><label>users<input id="start-users" type="number" min="1" value="10"></label>
     <label>spawn rate (users/s)<input id="start-rate" type="number" min="0.01" step="any" value="5"></label>
-    <button class="primary" id="start">Start</button></div>
+    <button class="primary" id="start">Start</button>
+    <label>or requests/s<input id="start-arrivals" type="number" min="0.01" step="any" value="2"></label>
+    <button id="start-open">Start at this rate</button></div>
     <div class="bar" id="run-bar"><label>users<input id="change-users" type="number" min="0" value="10"></label>
-    <button id="change">Change users</button><button id="stop">Stop</button></div>
+    <button id="change">Change users</button>
+    <label>requests/s<input id="change-arrivals" type="number" min="0.01" step="any" value="2"></label>
+    <button id="change-rate">Change rate</button><button id="stop">Stop</button></div>
     <p id="msg" role="status"></p>
     <p id="downloads" hidden>Download: <a id="dl-json" href="/download/results.json" download>results.json</a>
     <a id="dl-csv" href="/download/stats.csv" download>stats.csv (Locust)</a><a id="dl-html" href="/download/report.html" download>report.html</a></p>
@@ -81,7 +85,9 @@ enum DashboardPage {
       } catch (e) { $("msg").className = ""; $("msg").textContent = String(e); }
     }
     $("start").onclick = () => call("/api/start", {users: parseInt($("start-users").value, 10), spawn_rate: parseFloat($("start-rate").value)});
+    $("start-open").onclick = () => call("/api/start", {rate: parseFloat($("start-arrivals").value)});
     $("change").onclick = () => call("/api/users", {users: parseInt($("change-users").value, 10)});
+    $("change-rate").onclick = () => call("/api/rate", {rate: parseFloat($("change-arrivals").value)});
     $("stop").onclick = () => call("/api/stop", {});
     const source = new EventSource("/events");
     source.addEventListener("frame", (e) => draw(JSON.parse(e.data)));

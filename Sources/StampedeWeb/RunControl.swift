@@ -2,8 +2,9 @@ import Foundation
 import StampedeCore
 import StampedeEngine
 
-/// The page's control over one run: start (when the run waits for it), change users, stop. Each answer is
-/// a sentence for the page; a refusal carries the engine's own words.
+/// The page's control over one run: start (when the run waits for it) with users and a spawn rate or with
+/// an open-loop rate, change users or the rate, stop. Each answer is a sentence for the page; a refusal
+/// carries the engine's own words.
 public actor RunControl {
     let coordinator: RunCoordinator
     let board: WebBoard
@@ -50,6 +51,38 @@ public actor RunControl {
         startsContinuation.yield()
         startsContinuation.finish()
         return "starting \(users) users at \(spawnRate)/s"
+    }
+
+    /// Start an open loop of `rate` requests per second (the scenario given on the command line, its users
+    /// replaced by arrivals).
+    public func start(rate: Double) async throws(Refusal) -> String {
+        guard waiting else { throw Refusal(description: "the run has already started", status: 409) }
+        guard rate.isFinite, rate > 0, rate <= Scenario.Limits.rate else {
+            throw Refusal(description: "the rate must be above 0 and at most \(Int(Scenario.Limits.rate)) requests/s", status: 400)
+        }
+        var scenario = await coordinator.scenario
+        var open = scenario.openLoop ?? OpenLoop(rate: rate)
+        open.rate = rate
+        scenario.openLoop = open
+        do { try await coordinator.replaceScenario(scenario) } catch { throw Refusal(description: error.description, status: 400) }
+        waiting = false
+        board.note("starting at \(rate) requests/s")
+        startsContinuation.yield()
+        startsContinuation.finish()
+        return "starting at \(rate) requests/s"
+    }
+
+    /// Changes an open loop's rate (a new stage, after the arrival handover). Closed-loop runs and runs with
+    /// planned stages refuse.
+    public func changeRate(_ rate: Double) async throws(Refusal) -> String {
+        do {
+            try await coordinator.changeLoad(rate: rate)
+        } catch {
+            board.note("change refused: \(error.description)")
+            throw Refusal(description: error.description, status: 409)
+        }
+        board.note("rate changed to \(rate) requests/s")
+        return "rate changed to \(rate) requests/s"
     }
 
     /// Changes the total users now (a new stage). Open-loop runs and runs with planned stages refuse.

@@ -81,8 +81,11 @@ struct WebRoutes: Sendable {
         router.get("/events") { _, _ in events() }
         router.post("/api/start") { request, _ in
             try await call(request) { body in
+                if let rate = (body["rate"] as? NSNumber)?.doubleValue, body["users"] == nil {
+                    return try await control.start(rate: rate)
+                }
                 guard let users = body["users"] as? Int, let rate = (body["spawn_rate"] as? NSNumber)?.doubleValue else {
-                    throw RunControl.Refusal(description: "send {\"users\": N, \"spawn_rate\": R}", status: 400)
+                    throw RunControl.Refusal(description: "send {\"users\": N, \"spawn_rate\": R} or {\"rate\": R}", status: 400)
                 }
                 return try await control.start(users: users, spawnRate: rate)
             }
@@ -91,6 +94,14 @@ struct WebRoutes: Sendable {
             try await call(request) { body in
                 guard let users = body["users"] as? Int else { throw RunControl.Refusal(description: "send {\"users\": N}", status: 400) }
                 return try await control.changeUsers(users)
+            }
+        }
+        router.post("/api/rate") { request, _ in
+            try await call(request) { body in
+                guard let rate = (body["rate"] as? NSNumber)?.doubleValue else {
+                    throw RunControl.Refusal(description: "send {\"rate\": R}", status: 400)
+                }
+                return try await control.changeRate(rate)
             }
         }
         router.post("/api/stop") { request, _ in try await call(request) { _ in await control.stop() } }

@@ -48,4 +48,42 @@ import Testing
         await control.waitForStart()
         #expect(await coordinator.isStopRequested)
     }
+
+    @Test func startAtARateMakesAnOpenLoop() async throws {
+        let (control, coordinator, _) = Self.control(waiting: true)
+        for rate in [0, -1, Double.nan, .infinity, Scenario.Limits.rate * 2] {
+            await #expect(throws: RunControl.Refusal.self) { try await control.start(rate: rate) }
+        }
+        #expect(try await control.start(rate: 2.5) == "starting at 2.5 requests/s")
+        #expect(await coordinator.scenario.openLoop?.rate == 2.5)
+        await control.waitForStart()
+    }
+
+    @Test func aRateChangeDuringARunBecomesAStage() async throws {
+        var scenario = Scenario(target: "http://127.0.0.1:9", users: 1, runTimeSeconds: 1.5)
+        scenario.openLoop = OpenLoop(rate: 4)
+        var options = CoordinatorOptions()
+        options.arrivalHandover = .milliseconds(100)
+        let coordinator = RunCoordinator(scenario: scenario, options: options)
+        let control = RunControl(coordinator: coordinator, board: WebBoard(waiting: false), waitForStart: false)
+        await coordinator.add(LocalWorkerLink(executor: InstantExecutor()))
+        async let result = coordinator.run()
+        while await !coordinator.isRunning { await Task.yield() }
+        do {
+            _ = try await control.changeUsers(3)
+            Issue.record("an open loop accepted a change of users")
+        } catch {
+            #expect(error.description == CoordinatorMachine.LoadChangeRefusal.needsRate.description)
+        }
+        #expect(try await control.changeRate(8) == "rate changed to 8.0 requests/s")
+        #expect(await result.stages.map(\.rate) == [4, 8])
+    }
+}
+
+/// Answers at once: the load's shape is what these tests look at, not its latency.
+struct InstantExecutor: RequestExecutor {
+    func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
+        RequestRecord(scheduledNs: scheduledNs, sendNs: scheduledNs, firstTokenNs: scheduledNs, tokenChunkNs: [scheduledNs], endNs: scheduledNs,
+                      outputTokens: 1, status: 200)
+    }
 }
