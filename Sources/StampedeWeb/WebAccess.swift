@@ -73,11 +73,7 @@ public struct WebAccess: Sendable {
 
     /// Constant time in the token's length, so the comparison does not tell how much of a guess was right.
     public func tokenMatches(_ candidate: String) -> Bool {
-        let given = Array(candidate.utf8)
-        guard !token.isEmpty, given.count == token.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(given, token) { difference |= a ^ b }
-        return difference == 0
+        !token.isEmpty && constantTimeEqual(Array(candidate.utf8), token)
     }
 
     /// A POST from another site: a `Sec-Fetch-Site` other than same-origin/none, or an `Origin` whose
@@ -131,10 +127,22 @@ public final class SessionStore: Sendable {
 
     public func isValid(_ id: String) -> Bool {
         let now = ContinuousClock.now
-        return sessions.withLock { table in table.contains { $0.id == id && $0.expires > now } }
+        let given = Array(id.utf8)
+        // Every live session is compared in full, so the time does not tell how much of a guessed id was right.
+        return sessions.withLock { table in
+            table.reduce(false) { found, entry in constantTimeEqual(given, Array(entry.id.utf8)) && entry.expires > now || found }
+        }
     }
 
     public var count: Int { sessions.withLock { $0.count } }
+}
+
+/// Whether two byte strings are equal, in time that depends only on their lengths.
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for (x, y) in zip(a, b) { difference |= x ^ y }
+    return difference == 0
 }
 
 extension String {
