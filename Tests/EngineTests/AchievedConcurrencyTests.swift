@@ -2,7 +2,6 @@ import Clocks
 @testable import StampedeEngine
 import StampedeCore
 import StampedeMetrics
-import Synchronization
 import StampedeTestSupport
 import Testing
 
@@ -19,18 +18,7 @@ struct AchievedConcurrencyTests {
         let coordinator = RunCoordinator(scenario: scenario(users: 4, spawnRate: 1000, runTime: 3), options: options)
         // Each request would take 60 s: every one is still in flight when the run stops at 3 s.
         await coordinator.add(LocalWorkerLink(executor: ClockedExecutor(clock: clock, latencyNs: 60_000_000_000), clock: clock))
-        let done = Mutex<RunResult?>(nil)
-        let run = Task {
-            let result = await coordinator.run()
-            done.withLock { $0 = result }
-        }
-        var steps = 0
-        while done.withLock({ $0 == nil }), steps < 2_000 {
-            await testClock.advance(by: .milliseconds(10))
-            steps += 1
-        }
-        await run.value
-        let result = try #require(done.withLock { $0 })
+        let result = try #require(try await runToTheEnd(coordinator, testClock))
         #expect(result.stopReason == .runTime)
         #expect(result.overall.requestsFinished == 0)
         // Σ (stop − send) = 4 × ~3 s over a 3 s window; the users start within a few ms of the test clock.

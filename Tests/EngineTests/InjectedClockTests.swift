@@ -21,6 +21,22 @@ struct ClockedExecutor: RequestExecutor {
     }
 }
 
+/// Runs `coordinator` to its end while advancing `testClock` in 10 ms steps (at most `maxSteps`);
+/// `atStep` runs after each step (a test's mid-run action). Nil when the run did not end.
+func runToTheEnd(_ coordinator: RunCoordinator, _ testClock: TestClock<Duration>, maxSteps: Int = 2_000,
+                     atStep: (Int) async throws -> Void = { _ in }) async rethrows -> RunResult? {
+    let done = Mutex<RunResult?>(nil)
+    let run = Task { let result = await coordinator.run(); done.withLock { $0 = result } }
+    var steps = 0
+    while done.withLock({ $0 == nil }), steps < maxSteps {
+        await testClock.advance(by: .milliseconds(10))
+        steps += 1
+        try await atStep(steps)
+    }
+    await run.value
+    return done.withLock { $0 }
+}
+
 /// The drivers read and sleep on the clock they are given: a run of 10 s on a test clock takes as
 /// long as advancing that clock does, not 10 s.
 @Suite("Engine on an injected clock")
@@ -33,20 +49,10 @@ struct InjectedClockTests {
         options.clock = clock
         let coordinator = RunCoordinator(scenario: scenario(users: 2, spawnRate: 1000, runTime: 10), options: options)
         await coordinator.add(LocalWorkerLink(executor: ClockedExecutor(clock: clock, latencyNs: 250_000_000), clock: clock))
-        let done = Mutex<RunResult?>(nil)
         let started = ContinuousClock.now
-        let run = Task {
-            let result = await coordinator.run()
-            done.withLock { $0 = result }
-        }
-        var steps = 0
-        while done.withLock({ $0 == nil }), steps < 2_000 {
-            await testClock.advance(by: .milliseconds(10))
-            steps += 1
-        }
-        await run.value
+        let finished = try await runToTheEnd(coordinator, testClock)
         let real = started.duration(to: .now)
-        let result = try #require(done.withLock { $0 })
+        let result = try #require(finished)
         #expect(result.stopReason == .runTime)
         #expect(result.durationSeconds >= 10 && result.durationSeconds < 10.1, "the run lasts 10 s of the test clock")
         #expect(real < .seconds(8), "a 10 s run took \(real) of real time: some driver sleeps on the real clock")
@@ -73,16 +79,10 @@ struct InjectedClockTests {
         for id in ["w0", "w1"] {
             await coordinator.add(LocalWorkerLink(workerId: id, executor: ClockedExecutor(clock: clock, latencyNs: 50_000_000), clock: clock))
         }
-        let done = Mutex<RunResult?>(nil)
-        let run = Task { let result = await coordinator.run(); done.withLock { $0 = result } }
-        var steps = 0
-        while done.withLock({ $0 == nil }), steps < 1_000 {
-            await testClock.advance(by: .milliseconds(10))
-            steps += 1
-            if steps == 100 { try await coordinator.changeLoad(rate: 40) }
+        let finished = try await runToTheEnd(coordinator, testClock, maxSteps: 1_000) { step in
+            if step == 100 { try await coordinator.changeLoad(rate: 40) }
         }
-        await run.value
-        let result = try #require(done.withLock { $0 })
+        let result = try #require(finished)
         let records = sink.all
         // Constant arrivals: 10/s until the change takes effect at 1.5 s (15), then 40/s until 3 s (60, less
         // those still in flight at the stop).

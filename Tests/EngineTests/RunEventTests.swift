@@ -58,15 +58,7 @@ struct RunEventTests {
         let coordinator = RunCoordinator(scenario: scenario(users: 2, spawnRate: 1000, runTime: 3, collect: true), options: options,
                                          onEvent: log.onEvent)
         await coordinator.add(LocalWorkerLink(workerId: "w0", executor: ClockedExecutor(clock: clock, latencyNs: 250_000_000), clock: clock))
-        let done = Mutex<RunResult?>(nil)
-        let run = Task { let result = await coordinator.run(); done.withLock { $0 = result } }
-        var steps = 0
-        while done.withLock({ $0 == nil }), steps < 1_000 {
-            await testClock.advance(by: .milliseconds(10))
-            steps += 1
-        }
-        await run.value
-        return (log, try #require(done.withLock { $0 }))
+        return (log, try #require(try await runToTheEnd(coordinator, testClock, maxSteps: 1_000)))
     }
 
     @Test("a run publishes joins, started first, intervals with snapshots when asked, records, and finished last")
