@@ -61,10 +61,8 @@ public struct Stage: Codable, Sendable, Equatable {
         return "for \(duration)"
     }
 
-    /// The rate as labels show it (`2`, `0.5`).
-    public var rateText: String { rate.map(Self.format) ?? "" }
-
-    static func format(_ value: Double) -> String {
+    /// A rate or count as labels show it (`2`, `0.5`).
+    public static func format(_ value: Double) -> String {
         value.rounded() == value && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
     }
 

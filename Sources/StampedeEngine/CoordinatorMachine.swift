@@ -237,9 +237,8 @@ public struct CoordinatorMachine: Sendable {
             guard let rate else { return .failure(.needsRate) }
             // A rate of 0 is refused: the schedule has no pause (use a low rate).
             guard rate > 0, rate.isFinite, rate <= Scenario.Limits.rate else { return .failure(.rate(rate)) }
-            let start = now.saturatingAdd(arrivalHandoverNs)
-            // A change asked for before the last one took effect replaces it.
-            plan.change(atNs: max(start, plan.steps.last?.startNs ?? 0), users: nil, rate: rate, initialUsers: nil,
+            // A change asked for before the last one took effect ends that one's stage at its start (`StagePlan.change`).
+            plan.change(atNs: now.saturatingAdd(arrivalHandoverNs), users: nil, rate: rate, initialUsers: nil,
                         initialRate: plan.steps.isEmpty ? open.rate : nil)
             return .success(rebalance(starting: [], atNs: now))
         }

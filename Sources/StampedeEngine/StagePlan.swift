@@ -59,7 +59,7 @@ public struct StagePlan: Sendable, Equatable {
     /// `5 users`, `2 req/s`, and for a change `5 users from 12s`.
     static func label(users: Int?, rate: Double?, fromNs: Int64?) -> String {
         var text = "load"
-        if let users { text = "\(users) user\(users == 1 ? "" : "s")" } else if let rate { text = "\(Stage(rate: rate, durationSeconds: 0).rateText) req/s" }
+        if let users { text = "\(users) user\(users == 1 ? "" : "s")" } else if let rate { text = "\(Stage.format(rate)) req/s" }
         guard let fromNs else { return text }
         return text + " from " + Duration.nanoseconds(fromNs).shortLabel
     }

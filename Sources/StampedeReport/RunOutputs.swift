@@ -1,7 +1,6 @@
 import Foundation
 import StampedeCore
 import StampedeEngine
-import Synchronization
 
 /// Which outputs a run writes, from the CLI's flags.
 public struct OutputSettings: Sendable {
@@ -65,11 +64,10 @@ extension FinalOutput {
 }
 
 /// The outputs of one run, each subscribed to its events and run in a task of its own.
-/// Sendable: its mutable state (the tasks) sits behind a `Mutex`.
 public final class RunOutputs: Sendable {
     public let settings: OutputSettings
     public let hub: RunEventHub
-    private let tasks: Mutex<[Task<[String], any Error>]>
+    private let tasks: [Task<[String], any Error>]
 
     /// Opens what must exist before the run (the JSONL file) and subscribes every output, plus `extra` ones
     /// (the web dashboard), so that none misses an event.
@@ -83,10 +81,10 @@ public final class RunOutputs: Sendable {
         if let path = settings.htmlPath { outputs.append(HTMLOutput(path: path)) }
         if let directory = settings.llmperfDirectory { outputs.append(LLMPerfOutput(directory: directory)) }
         outputs += extra
-        tasks = Mutex(outputs.map { output in
+        tasks = outputs.map { output in
             let events = hub.subscribe(output.delivery)
             return Task { try await output.consume(events) }
-        })
+        }
     }
 
     /// Where the coordinator sends its events (`RunCoordinator(onEvent:)`).
@@ -99,7 +97,7 @@ public final class RunOutputs: Sendable {
         hub.close()
         var written: [String] = []
         var firstError: (any Error)?
-        for task in tasks.withLock({ $0 }) {
+        for task in tasks {
             do { written += try await task.value } catch { firstError = firstError ?? error }
         }
         for path in written { print("wrote \(path)") }

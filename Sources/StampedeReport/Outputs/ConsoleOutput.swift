@@ -7,10 +7,6 @@ import StampedeEngine
 /// interval; otherwise (a pipe, a CI log) a line is printed every `linesEvery` seconds.
 struct ConsoleOutput: RunOutput {
     let settings: OutputSettings
-    /// Where the live line goes; the terminal's width (nil: not a terminal, or unknown).
-    var writeLive: @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
-    var printReport: @Sendable (String) -> Void = { print($0, terminator: "") }
-    var terminalWidth: @Sendable () -> Int? = { TerminalWidth.standardError() }
 
     /// A slow terminal loses old live lines, never the report.
     var delivery: RunEventHub.Delivery { .newest(8) }
@@ -20,18 +16,21 @@ struct ConsoleOutput: RunOutput {
         for await event in events {
             switch event {
             case .interval(let update):
-                if let text = line.text(for: update.status, width: terminalWidth()) { writeLive(text) }
+                if let text = line.text(for: update.status, width: TerminalWidth.standardError()) { Self.writeLive(text) }
             case .finished(let result):
-                if let clear = line.clear() { writeLive(clear) }
-                printReport(ConsoleReport.render(result, showWorkers: settings.showWorkers))
+                if let clear = line.clear() { Self.writeLive(clear) }
+                print(ConsoleReport.render(result, showWorkers: settings.showWorkers), terminator: "")
                 return []
             default:
                 continue
             }
         }
-        if let clear = line.clear() { writeLive(clear) }
+        if let clear = line.clear() { Self.writeLive(clear) }
         return []
     }
+
+    /// The live line goes to stderr, so that stdout holds only the report.
+    static func writeLive(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 }
 
 /// When and how the live line is written: pure, so the tests check the bytes.
