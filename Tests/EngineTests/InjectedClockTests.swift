@@ -84,17 +84,22 @@ struct InjectedClockTests {
         }
         let result = try #require(finished)
         let records = sink.all
-        // Constant arrivals: 10/s until the change takes effect at 1.5 s (15), then 40/s until 3 s (60, less
-        // those still in flight at the stop).
-        let before = records.filter { $0.scheduledNs < 1_500_000_000 }
-        let after = records.filter { $0.scheduledNs >= 1_500_000_000 }
-        #expect(before.count == 15)
-        #expect((56...60).contains(after.count), "\(after.count) after the change")
+        // The change was asked at about 1 s of run clock (the test clock may have moved a step before the run
+        // read its epoch), so it takes effect at its stage's start, 1.5 s give or take a step.
+        #expect(result.stages.map(\.rate) == [10, 40])
+        let changeNs = Int64(((result.stages.last?.startSeconds ?? 0) * 1e9).rounded())
+        #expect((1_480_000_000...1_510_000_000).contains(changeNs), "the new rate starts at \(changeNs) ns")
+        // Constant arrivals: 10/s (one each 100 ms) until the change, then 40/s until 3 s (less those still
+        // in flight at the stop).
+        let before = records.filter { $0.scheduledNs < changeNs }
+        let after = records.filter { $0.scheduledNs >= changeNs }
+        #expect(before.count == Int((Double(changeNs) / 1e8).rounded(.up)))
+        #expect((Int(Double(3_000_000_000 - changeNs) / 25e6) - 4...Int(Double(3_000_000_000 - changeNs) / 25e6) + 1).contains(after.count),
+                "\(after.count) after the change at \(changeNs) ns")
         #expect(before.allSatisfy { $0.stage == 0 } && after.allSatisfy { $0.stage == 1 })
         #expect(Set(records.map(\.user)).count == records.count, "an arrival sent twice")
         #expect(Set(records.compactMap(\.worker)) == ["w0", "w1"])
         let gaps = zip(after.map(\.scheduledNs).sorted().dropFirst(), after.map(\.scheduledNs).sorted()).map { $0 - $1 }
         #expect(gaps.allSatisfy { $0 == 25_000_000 }, "40/s is one arrival each 25 ms: \(Set(gaps))")
-        #expect(result.stages.map(\.rate) == [10, 40])
     }
 }
