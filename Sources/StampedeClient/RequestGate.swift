@@ -8,10 +8,14 @@ import Synchronization
 /// Sendable: its only stored properties are a constant and a `Mutex`.
 final class RequestGate: Sendable {
     private struct State {
-        var available: Int
+        /// Places given back, the last one on top: the next request takes the place (and the pool,
+        /// and likely the idle connection) used last.
+        var free: [Int] = []
+        /// Places below this have been handed out at least once.
+        var fresh = 0
         /// Waiters by ticket; `order` holds the tickets in arrival order from `head` on, including
         /// ones already gone (cancelled), which `release` skips.
-        var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        var waiters: [UInt64: CheckedContinuation<Int?, Never>] = [:]
         var order: [UInt64] = []
         var head = 0
         var nextTicket: UInt64 = 0
@@ -30,23 +34,27 @@ final class RequestGate: Sendable {
 
     init(limit: Int) {
         self.limit = max(1, limit)
-        state = Mutex(State(available: max(1, limit)))
+        state = Mutex(State())
     }
 
-    /// Takes a place: at once when one is free and nobody waits, else when one is released to this
-    /// caller. False when the task was cancelled while waiting (it holds no place then).
-    func acquire() async -> Bool {
-        let ticket: UInt64? = state.withLock { state in
-            if state.available > 0, state.waiters.isEmpty {
-                state.available -= 1
-                return nil
+    /// Takes a place, a number in `0..<limit` that no other holder has: at once when one is free and
+    /// nobody waits, else when one is released to this caller. Nil when the task was cancelled while
+    /// waiting (it holds no place then).
+    func acquire() async -> Int? {
+        let (place, ticket) = state.withLock { state -> (Int?, UInt64) in
+            if state.waiters.isEmpty {
+                if let place = state.free.popLast() { return (place, 0) }
+                if state.fresh < limit {
+                    defer { state.fresh += 1 }
+                    return (state.fresh, 0)
+                }
             }
             defer { state.nextTicket &+= 1 }
-            return state.nextTicket
+            return (nil, state.nextTicket)
         }
-        guard let ticket else { return true }
+        if let place { return place }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int?, Never>) in
                 let cancelled = state.withLock { state -> Bool in
                     // A cancellation that ran before the waiter was stored found nothing to resume.
                     if Task.isCancelled { return true }
@@ -54,16 +62,16 @@ final class RequestGate: Sendable {
                     state.order.append(ticket)
                     return false
                 }
-                if cancelled { continuation.resume(returning: false) }
+                if cancelled { continuation.resume(returning: nil) }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: ticket) }?.resume(returning: false)
+            state.withLock { $0.waiters.removeValue(forKey: ticket) }?.resume(returning: nil)
         }
     }
 
-    /// Gives a place back: to the longest waiter still waiting, else to the pool of free places.
-    func release() {
-        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+    /// Gives a place back: to the longest waiter still waiting, else to the free places.
+    func release(_ place: Int) {
+        let next = state.withLock { state -> CheckedContinuation<Int?, Never>? in
             while state.head < state.order.count {
                 let ticket = state.order[state.head]
                 state.head += 1
@@ -74,10 +82,10 @@ final class RequestGate: Sendable {
             }
             state.order.removeAll(keepingCapacity: true)
             state.head = 0
-            state.available += 1
+            state.free.append(place)
             return nil
         }
-        next?.resume(returning: true)
+        next?.resume(returning: place)
     }
 
     /// Callers waiting now.

@@ -158,6 +158,11 @@ public struct SSEParser: Sendable {
         }
         var lineStart = index
         while index < count {
+            // Eight bytes at a time while none ends a line (most of a read is an event's data).
+            while index <= count &- 8, !Self.hasLineEnd(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < count else { break }
             let byte = bytes[index]
             if byte == Self.lf || byte == Self.cr {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index])
@@ -201,6 +206,17 @@ public struct SSEParser: Sendable {
             }
             partialLine.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<count]))
         }
+    }
+
+    /// Whether one of the eight bytes is a line feed or a carriage return (a byte is zero in
+    /// `word ^ lf…` or `word ^ cr…`: the classic test for a zero byte, exact as a yes or no).
+    @inline(__always)
+    static func hasLineEnd(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let lfs = word ^ (ones &* UInt64(lf))
+        let crs = word ^ (ones &* UInt64(cr))
+        return (((lfs &- ones) & ~lfs) | ((crs &- ones) & ~crs)) & highs != 0
     }
 
     private mutating func processLine(_ rawLine: UnsafeRawBufferPointer, _ emit: (SSEEventBytes) -> Void) {

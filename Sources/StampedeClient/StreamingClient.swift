@@ -24,37 +24,38 @@ public final class StreamingClient: Sendable {
     /// After the end marker, how long the rest of the response may take before it is abandoned.
     public static let drainGrace: Duration = .milliseconds(100)
 
-    /// Independent connection pools, used in turn. AsyncHTTPClient's pool copies its connection list
-    /// on every new connection, so one pool of 10,000 connections sets them up in quadratic time
-    /// (44% of the CPU while 10,000 users started); pools of at most `connectionsPerPool` keep it linear.
+    /// Independent connection pools, each on one event loop, so that a response is read, framed and
+    /// parsed on the thread its connection lives on. A request goes to the pool of its gate place
+    /// (`place % pools.count`), so no pool holds more requests than its share of connections.
+    /// AsyncHTTPClient's pool copies its connection list on every new connection, so one pool of 10,000
+    /// connections sets them up in quadratic time (44% of the CPU while 10,000 users started); pools of
+    /// at most about `connectionsPerPool` keep it linear.
     private let pools: [HTTPClient]
-    private let nextPool = Atomic<Int>(0)
-    /// The most connections one pool holds.
+    /// The most connections one pool holds (up to 64 pools; more connections make bigger pools).
     public static let connectionsPerPool = 512
-    private var http: HTTPClient { pools[0] }
     /// At most `maxConnections` requests in the pools at once (see `RequestGate`).
     private let gate: RequestGate
+    /// URL and headers, parsed once; each request adds its body.
+    private let template: Result<HTTPClient.Request, any Error>
     private let deadlines = DeadlineQueue()
     private let dialect: any Dialect
-    private let url: String
-    private let headers: HTTPHeaders
 
     public init(config: ClientConfig) {
         self.config = config
         self.dialect = config.api.dialect
-        self.url = config.requestURL
-
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Accept", value: "text/event-stream")
         if let apiKey = config.apiKey, !apiKey.isEmpty {
             headers.add(name: "Authorization", value: "Bearer \(apiKey)")
         }
-        self.headers = headers
+        let url = config.requestURL
+        self.template = Result { try HTTPClient.Request(url: url, method: .POST, headers: headers) }
 
         let connections = max(1, config.maxConnections)
         self.gate = RequestGate(limit: connections)
-        let poolCount = min(64, (connections + Self.connectionsPerPool - 1) / Self.connectionsPerPool)
+        let loops = Array(HTTPClient.defaultEventLoopGroup.makeIterator())
+        let poolCount = min(connections, max(loops.count, min(64, (connections + Self.connectionsPerPool - 1) / Self.connectionsPerPool)))
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = (connections + poolCount - 1) / poolCount
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -65,7 +66,7 @@ public final class StreamingClient: Sendable {
         configuration.decompression = .disabled
         let requestTimeout = TimeAmount.nanoseconds(max(1, config.requestTimeout.nanoseconds))
         configuration.timeout.connect = min(.seconds(10), requestTimeout)
-        self.pools = (0..<poolCount).map { _ in HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration) }
+        self.pools = (0..<poolCount).map { HTTPClient(eventLoopGroup: loops[$0 % loops.count], configuration: configuration) }
     }
 
     /// Closes the connections. The client cannot be used afterwards.
@@ -88,18 +89,16 @@ public final class StreamingClient: Sendable {
     /// (`.streamError`, "cancelled") is meant to be discarded. `record.correct` is set on
     /// requests that succeeded when `expectedNumber` is set.
     public func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
-        let httpRequest = makeRequest(request)
-
         let clock = ContinuousClock()
         // A place among `maxConnections`: the request is sent once it has one, so a wait here shows
         // as schedule lag (scheduled → sent), not as server latency.
-        guard await gate.acquire() else {
+        guard let place = await gate.acquire() else {
             var cancelled = StreamSession(request: request, dialect: dialect, scheduledNs: scheduledNs,
                                           sendNs: Self.nanoseconds(clock.now, since: epoch), secrets: [])
             cancelled.fail(.streamError, "cancelled", at: Self.nanoseconds(clock.now, since: epoch))
             return cancelled.finalRecord()
         }
-        defer { gate.release() }
+        defer { gate.release(place) }
         let sendInstant = clock.now
         let deadline = sendInstant.advanced(by: config.requestTimeout)
         let session = StreamSession(request: request, dialect: dialect, scheduledNs: scheduledNs,
@@ -107,137 +106,80 @@ public final class StreamingClient: Sendable {
 
         // The deadline is one entry of the client's `DeadlineQueue`, removed when the request ends (see there
         // for why neither an event-loop timer nor a racing `Task.sleep` per request).
-        let timedOut = Flag()
-        let exchange = Task { await self.exchange(httpRequest, session, deadline: deadline, epoch: epoch) }
-        let timer = deadlines.add(at: deadline) {
-            timedOut.set()
-            exchange.cancel()
-        }
+        let interrupt = Interrupt()
+        let timer = deadlines.add(at: deadline) { interrupt.interrupt(.timeout) }
         var result = await withTaskCancellationHandler {
-            await exchange.value
+            await exchange(request, session, pool: pools[place % pools.count], deadline: deadline, epoch: epoch,
+                           interrupt: interrupt)
         } onCancel: {
-            exchange.cancel()
+            interrupt.interrupt(.cancelled)
         }
         deadlines.cancel(timer)
         // `fail` only applies to a request that had not ended when the exchange was interrupted.
         // A timed-out request ends at its deadline.
-        if timedOut.isSet {
-            result.fail(.timeout, timeoutMessage, at: Self.nanoseconds(deadline, since: epoch))
-        } else {
-            result.fail(.streamError, "cancelled", at: Self.nanoseconds(clock.now, since: epoch))
+        switch interrupt.reason {
+        case .timeout: result.fail(.timeout, timeoutMessage, at: Self.nanoseconds(deadline, since: epoch))
+        case .cancelled, nil: result.fail(.streamError, "cancelled", at: Self.nanoseconds(clock.now, since: epoch))
         }
         let finished = result
         return finished.finalRecord()
     }
 
     /// The HTTP request for `request`: URL, headers and the dialect's JSON body.
-    func makeRequest(_ request: PlannedRequest) -> HTTPClientRequest {
-        var httpRequest = HTTPClientRequest(url: url)
-        httpRequest.method = .POST
-        httpRequest.headers = headers
+    func makeRequest(_ request: PlannedRequest) throws -> HTTPClient.Request {
+        var httpRequest = try template.get()
         let body = dialect.requestBody(model: config.model, prompt: request.prompt, maxTokens: request.maxTokens,
                                        extraBody: config.extraBody)
-        httpRequest.body = .bytes(ByteBuffer(bytes: DialectSupport.encode(body)))
+        httpRequest.body = .byteBuffer(ByteBuffer(bytes: DialectSupport.encode(body)))
         return httpRequest
     }
 
     private var timeoutMessage: String { "request timed out after \(config.requestTimeout.shortLabel)" }
 
-    /// The network part of `execute`. When it is interrupted by cancellation (the timeout or the
+    /// The network part of `execute`: hands the request and a `ResponseReader` to the next pool and
+    /// waits for the response to end. When it is interrupted by cancellation (the timeout or the
     /// caller) it returns the session still open and `execute` records why.
-    private func exchange(_ request: HTTPClientRequest, _ start: StreamSession, deadline: ContinuousClock.Instant,
-                          epoch: ContinuousClock.Instant) async -> StreamSession {
-        var session = start
-        let clock = ContinuousClock()
-        let response: HTTPClientResponse
+    private func exchange(_ request: PlannedRequest, _ start: StreamSession, pool: HTTPClient, deadline: ContinuousClock.Instant,
+                          epoch: ContinuousClock.Instant, interrupt: Interrupt) async -> StreamSession {
+        let httpRequest: HTTPClient.Request
         do {
-            let remaining = clock.now.duration(to: deadline)
-            let pool = pools[nextPool.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
-            response = try await pool.execute(request, deadline: .now() + .nanoseconds(remaining.nanoseconds))
+            httpRequest = try makeRequest(request)
         } catch {
-            if !Task.isCancelled {
-                let (errorClass, message) = ErrorClassifier.transport(error, phase: .beforeHead)
-                failExchange(&session, errorClass, message, deadline: deadline, epoch: epoch)
-            }
+            var session = start
+            let (errorClass, message) = ErrorClassifier.transport(error, phase: .beforeHead)
+            failExchange(&session, errorClass, message, atNs: Self.nanoseconds(.now, since: epoch), deadline: deadline, epoch: epoch)
             return session
         }
-        session.receivedHead(status: Int(response.status.code), contentType: response.headers.first(name: "content-type"),
-                             at: Self.nanoseconds(clock.now, since: epoch))
+        let reader = ResponseReader(session: start, epoch: epoch, grace: Self.drainGrace)
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        let task = pool.execute(request: httpRequest, delegate: reader, eventLoop: .indifferent,
+                                deadline: .now() + .nanoseconds(remaining.nanoseconds))
+        interrupt.attach(task)
+        _ = try? await task.futureResult.get()
 
-        var iterator = response.body.makeAsyncIterator()
-        var stoppedEarly = false
-        do {
-            while let buffer = try await iterator.next() {
-                // The read's arrival time, taken as the body stream hands it over and before any of it
-                // is framed or parsed: parsing cost never shows in a chunk's time (docs/metrics.md).
-                let arrival = Self.nanoseconds(clock.now, since: epoch)
-                if session.receive(buffer, at: arrival) {
-                    stoppedEarly = true
-                    break
-                }
-            }
-            // A cancelled body can also end as nil: then `execute` records the timeout or cancellation.
-            if !stoppedEarly, !Task.isCancelled { session.bodyEnded(at: Self.nanoseconds(clock.now, since: epoch)) }
-        } catch {
-            if !Task.isCancelled {
-                let (errorClass, message) = ErrorClassifier.transport(error, phase: .body)
-                failExchange(&session, errorClass, message, deadline: deadline, epoch: epoch)
-            }
-            return session
+        let reading = reader.result
+        var session = reading.session
+        if let (error, phase, atNs) = reading.error, interrupt.reason == nil {
+            let (errorClass, message) = ErrorClassifier.transport(error, phase: phase)
+            failExchange(&session, errorClass, message, atNs: atNs, deadline: deadline, epoch: epoch)
         }
-        if stoppedEarly, session.state == .completed {
+        if let (error, atNs) = reading.drainError, interrupt.reason == nil {
             // The stream said it was done; the transfer must end well too. A chunked body cut off or a
             // content length not reached means the server broke the response: a stream error after all.
-            if case .broke(let error) = await drain(iterator, grace: Self.drainGrace), !Task.isCancelled {
-                session.transferBroke("the response was cut after its end event: \(ErrorClassifier.describe(error))",
-                                      at: Self.nanoseconds(clock.now, since: epoch))
-            }
+            session.transferBroke("the response was cut after its end event: \(ErrorClassifier.describe(error))", at: atNs)
         }
         return session
     }
 
-    /// How the rest of a response ended after its stream was done.
-    enum DrainOutcome: Sendable {
-        /// The body ended as HTTP says it should.
-        case ended
-        /// The body broke: cut short, or not HTTP.
-        case broke(any Error)
-        /// Still open after the grace, or cancelled: left to the pool to close.
-        case abandoned
-    }
-
     /// Records a transport failure; a timeout (AsyncHTTPClient's own deadline, which `execute` also
     /// gives it) reads and ends like the client's timer.
-    private func failExchange(_ session: inout StreamSession, _ errorClass: ErrorClass, _ message: String,
+    private func failExchange(_ session: inout StreamSession, _ errorClass: ErrorClass, _ message: String, atNs: Int64,
                               deadline: ContinuousClock.Instant, epoch: ContinuousClock.Instant) {
         if errorClass == .timeout {
             session.fail(.timeout, timeoutMessage, at: Self.nanoseconds(deadline, since: epoch))
         } else {
-            session.fail(errorClass, message, at: Self.nanoseconds(ContinuousClock.now, since: epoch))
+            session.fail(errorClass, message, at: atNs)
         }
-    }
-
-    /// Reads what is left of a response for at most `grace`, so that a finished response returns its
-    /// connection to the pool instead of being cancelled. The iterator moves into a task of its own
-    /// (cancelled by an event-loop timer after `grace`, or with the caller).
-    private func drain(_ iterator: sending HTTPClientResponse.Body.AsyncIterator, grace: Duration) async -> DrainOutcome {
-        let drainer = Task { () -> DrainOutcome in
-            var rest = iterator
-            do {
-                while try await rest.next() != nil {}
-                return .ended
-            } catch {
-                return Task.isCancelled ? .abandoned : .broke(error)
-            }
-        }
-        let timer = http.eventLoopGroup.any().scheduleTask(in: .nanoseconds(grace.nanoseconds)) { drainer.cancel() }
-        let outcome = await withTaskCancellationHandler {
-            await drainer.value
-        } onCancel: {
-            drainer.cancel()
-        }
-        timer.cancel()
-        return outcome
     }
 
     static func nanoseconds(_ instant: ContinuousClock.Instant, since epoch: ContinuousClock.Instant) -> Int64 {
@@ -245,9 +187,31 @@ public final class StreamingClient: Sendable {
     }
 }
 
-/// A flag one task sets and another reads. Sendable: its only stored property is an `Atomic`.
-private final class Flag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
+/// Why a request was stopped from outside, and the request to stop: the deadline or the caller may
+/// come before the request has been handed to a pool, so whichever comes second cancels it.
+///
+/// Sendable: its only stored property is a `Mutex`.
+final class Interrupt: Sendable {
+    enum Reason: Sendable { case timeout, cancelled }
+    private let state = Mutex<(task: HTTPClient.Task<Void>?, reason: Reason?)>((nil, nil))
+
+    /// The first reason given, if any.
+    var reason: Reason? { state.withLock { $0.reason } }
+
+    func interrupt(_ reason: Reason) {
+        let task = state.withLock { state -> HTTPClient.Task<Void>? in
+            guard state.reason == nil else { return nil }
+            state.reason = reason
+            return state.task
+        }
+        task?.cancel()
+    }
+
+    func attach(_ task: HTTPClient.Task<Void>) {
+        let stopped = state.withLock { state -> Bool in
+            state.task = task
+            return state.reason != nil
+        }
+        if stopped { task.cancel() }
+    }
 }

@@ -24,26 +24,45 @@ struct ClientQueuesTests {
         #expect(queue.pending == 0)
     }
 
-    @Test("the gate lets `limit` through, queues the rest in order, and a cancelled waiter takes no place")
+    @Test("the gate lets `limit` through with distinct places, queues the rest in order, and a cancelled waiter takes no place")
     func gate() async {
         let gate = RequestGate(limit: 2)
-        #expect(await gate.acquire())
-        #expect(await gate.acquire())
+        #expect(await gate.acquire() == 0)
+        #expect(await gate.acquire() == 1)
         let order = Mutex<[String]>([])
         let cancelled = Task { await gate.acquire() }
         #expect(await waitUntil(timeout: .seconds(5)) { gate.waiting == 1 })
-        let third = Task { let ok = await gate.acquire(); order.withLock { $0.append("third") }; return ok }
+        let third = Task { let place = await gate.acquire(); order.withLock { $0.append("third") }; return place }
         #expect(await waitUntil(timeout: .seconds(5)) { gate.waiting == 2 })
         cancelled.cancel()
-        #expect(await cancelled.value == false)
-        gate.release()
-        #expect(await third.value == true)
+        #expect(await cancelled.value == nil)
+        // The place given back goes to the waiter, not to the free places.
+        gate.release(1)
+        #expect(await third.value == 1)
         #expect(order.withLock { $0 } == ["third"])
-        gate.release()
-        gate.release()
-        // Two places free again: both taken at once.
-        #expect(await gate.acquire())
-        #expect(await gate.acquire())
+        gate.release(0)
+        gate.release(1)
+        // Two places free again: both taken at once, the last one given back first.
+        #expect(await gate.acquire() == 1)
+        #expect(await gate.acquire() == 0)
         #expect(gate.waiting == 0)
+    }
+
+    @Test("places map a request to a pool with room: no pool is asked for more than its share")
+    func placesSpreadOverPools() async {
+        let gate = RequestGate(limit: 8)
+        var places: [Int] = []
+        for _ in 0..<8 { places.append(await gate.acquire()!) }
+        #expect(Set(places) == Set(0..<8))
+        // Requests end in any order and new ones start: the places held are always distinct, so with
+        // 2 pools (place % 2) each holds at most 4, the share its connection limit allows.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1_000 {
+            let index = Int.random(in: 0..<places.count, using: &generator)
+            gate.release(places.remove(at: index))
+            places.append(await gate.acquire()!)
+            #expect(Set(places).count == 8)
+            #expect(places.filter { $0 % 2 == 0 }.count == 4)
+        }
     }
 }

@@ -153,4 +153,34 @@ func expectEventsAtEverySplit(_ text: String, _ expected: [SSEEvent], sourceLoca
             expectEventsAtEverySplit(stream, chunks.map { SSEEvent(data: $0) })
         }
     }
+
+    @Test("the eight-bytes-at-a-time line scan finds a CR or LF at every position and nothing else")
+    func wordLineEndTest() {
+        // Backgrounds without a line end, among them bytes one bit away from CR and LF and high bytes.
+        let backgrounds: [UInt8] = [0x00, 0x09, 0x0B, 0x0C, 0x0E, 0x20, 0x61, 0x8A, 0x8D, 0xFF]
+        for background in backgrounds {
+            for position in 0..<8 {
+                for value in UInt8.min...UInt8.max {
+                    var bytes = [UInt8](repeating: background, count: 8)
+                    bytes[position] = value
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let expected = value == 0x0A || value == 0x0D
+                    if SSEParser.hasLineEnd(word) != expected {
+                        Issue.record("byte \(value) at \(position) on \(background): \(!expected)")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("long lines end at every alignment with LF, CR and CRLF")
+    func longLinesAtEveryAlignment() {
+        for lineEnd in ["\n", "\r", "\r\n"] {
+            // Data of 0 to 24 bytes puts each line end at every offset within an eight-byte word.
+            let datas = (0...24).map { String(repeating: "x", count: $0) + "é" }
+            let stream = ": comment that is longer than a word\(lineEnd)" + datas.map { "data: \($0)\(lineEnd)\(lineEnd)" }.joined()
+            expectEventsAtEverySplit(stream, datas.map { SSEEvent(data: $0) })
+        }
+    }
 }
