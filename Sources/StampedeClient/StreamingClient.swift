@@ -130,7 +130,7 @@ public final class StreamingClient: Sendable {
         var httpRequest = try template.get()
         let body = dialect.requestBody(model: config.model, prompt: request.prompt, maxTokens: request.maxTokens,
                                        extraBody: config.extraBody)
-        httpRequest.body = .byteBuffer(ByteBuffer(bytes: DialectSupport.encode(body)))
+        httpRequest.body = .byteBuffer(JSONBodyWriter.buffer(body))
         return httpRequest
     }
 
