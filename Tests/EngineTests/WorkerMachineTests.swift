@@ -18,6 +18,34 @@ struct WorkerMachineTests {
                       status: 200)
     }
 
+    @Test("a loop that wakes a little late every time still starts users at the spawn rate")
+    func slightlyLateLoopKeepsTheRate() {
+        var machine = Self.machine(users: 2_000, spawnRate: 2_000)
+        var now: Int64 = 0
+        var spawned = 0
+        // Every wake-up comes 200 µs after the user was due (period 500 µs).
+        while spawned < 2_000 {
+            switch machine.nextSpawn(atNs: now) {
+            case .spawn: spawned += 1
+            case .wait(let due): now = due + 200_000
+            case .idle: Issue.record("idle before all users started"); return
+            }
+        }
+        // On the grid the last user is due at 999.5 ms; a loop that reckoned from its late wake-ups
+        // (a period after now) would have taken 2,000 × 0.7 ms = 1.4 s.
+        #expect(now <= Self.second, "2,000 users took \(now / 1_000_000) ms")
+    }
+
+    @Test("a long stall is made up for at most 100 ms of spawns")
+    func longStallDoesNotBurst() {
+        var machine = Self.machine(users: 10_000, spawnRate: 1_000)
+        #expect(machine.nextSpawn(atNs: 0) == .spawn(user: 0))
+        // The loop wakes 2 s late: it starts the users of the last 100 ms (plus the one due now), then waits.
+        var burst = 0
+        while case .spawn = machine.nextSpawn(atNs: 2 * Self.second) { burst += 1 }
+        #expect(burst == 101)
+    }
+
     @Test("users start at the spawn rate; a late loop does not burst")
     func spawnRate() {
         var machine = Self.machine(users: 3, spawnRate: 2)
@@ -33,7 +61,8 @@ struct WorkerMachineTests {
             let decided = machine.nextSpawn(atNs: Self.second / 2)
             #expect(decided == .spawn(user: 1))
         }
-        // The loop wakes 700 ms late: one user starts, and the next is due a period after now.
+        // The loop wakes 700 ms late: one user starts (past the 100 ms catch-up), the next is due
+        // 400 ms after now.
         do {
             let decided = machine.nextSpawn(atNs: 1_700_000_000)
             #expect(decided == .spawn(user: 2))
