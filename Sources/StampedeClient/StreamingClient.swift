@@ -89,6 +89,8 @@ public final class StreamingClient: Sendable {
     /// (`.streamError`, "cancelled") is meant to be discarded. `record.correct` is set on
     /// requests that succeeded when `expectedNumber` is set.
     public func execute(_ request: PlannedRequest, scheduledNs: Int64, epoch: ContinuousClock.Instant) async -> RequestRecord {
+        // The body is written before the send time is taken: its cost is the client's, not the server's.
+        let httpRequest = Result { try makeRequest(request) }
         let clock = ContinuousClock()
         // A place among `maxConnections`: the request is sent once it has one, so a wait here shows
         // as schedule lag (scheduled → sent), not as server latency.
@@ -109,7 +111,7 @@ public final class StreamingClient: Sendable {
         let interrupt = Interrupt()
         let timer = deadlines.add(at: deadline) { interrupt.interrupt(.timeout) }
         var result = await withTaskCancellationHandler {
-            await exchange(request, session, pool: pools[place % pools.count], deadline: deadline, epoch: epoch,
+            await exchange(httpRequest, session, pool: pools[place % pools.count], deadline: deadline, epoch: epoch,
                            interrupt: interrupt)
         } onCancel: {
             interrupt.interrupt(.cancelled)
@@ -136,14 +138,14 @@ public final class StreamingClient: Sendable {
 
     private var timeoutMessage: String { "request timed out after \(config.requestTimeout.shortLabel)" }
 
-    /// The network part of `execute`: hands the request and a `ResponseReader` to the next pool and
-    /// waits for the response to end. When it is interrupted by cancellation (the timeout or the
-    /// caller) it returns the session still open and `execute` records why.
-    private func exchange(_ request: PlannedRequest, _ start: StreamSession, pool: HTTPClient, deadline: ContinuousClock.Instant,
-                          epoch: ContinuousClock.Instant, interrupt: Interrupt) async -> StreamSession {
+    /// The network part of `execute`: hands the request and a `ResponseReader` to the pool of the
+    /// request's place and waits for the response to end. When it is interrupted by cancellation (the
+    /// timeout or the caller) it returns the session still open and `execute` records why.
+    private func exchange(_ request: Result<HTTPClient.Request, any Error>, _ start: StreamSession, pool: HTTPClient,
+                          deadline: ContinuousClock.Instant, epoch: ContinuousClock.Instant, interrupt: Interrupt) async -> StreamSession {
         let httpRequest: HTTPClient.Request
         do {
-            httpRequest = try makeRequest(request)
+            httpRequest = try request.get()
         } catch {
             var session = start
             let (errorClass, message) = ErrorClassifier.transport(error, phase: .beforeHead)
