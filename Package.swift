@@ -143,7 +143,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
-        .testTarget(name: "WebTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeWeb"],
+        .testTarget(name: "WebTests", dependencies: ["StampedeCore", "StampedeMetrics", "StampedeEngine", "StampedeWeb", "StampedeTestSupport"],
                     swiftSettings: swiftSettings),
         // Black-box tests of the built `stampede` binary (scripts/test.sh builds it first).
         .testTarget(name: "CLITests", dependencies: ["StampedeTestSupport"], swiftSettings: swiftSettings),

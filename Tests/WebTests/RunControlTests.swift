@@ -1,6 +1,8 @@
 import StampedeCore
 import StampedeEngine
+import StampedeTestSupport
 import StampedeWeb
+import Synchronization
 import Testing
 
 /// The page's control: its answers and refusals (the engine's own words), and the start it waits for.
@@ -60,11 +62,16 @@ import Testing
     }
 
     @Test func aRateChangeDuringARunBecomesAStage() async throws {
-        var scenario = Scenario(target: "http://127.0.0.1:9", users: 1, runTimeSeconds: 1.5)
+        // A long run, stopped once the new stage has begun: a starved machine (the parallel test pass)
+        // once reached a 1.5 s run's end before the change's handover, and the run had one stage.
+        var scenario = Scenario(target: "http://127.0.0.1:9", users: 1, runTimeSeconds: 60)
         scenario.openLoop = OpenLoop(rate: 4)
         var options = CoordinatorOptions()
         options.arrivalHandover = .milliseconds(100)
-        let coordinator = RunCoordinator(scenario: scenario, options: options)
+        let stageChanges = Mutex(0)
+        let coordinator = RunCoordinator(scenario: scenario, options: options) { event in
+            if case .stageChanged(let change) = event, change.index == 1 { stageChanges.withLock { $0 += 1 } }
+        }
         let control = RunControl(coordinator: coordinator, board: WebBoard(waiting: false), waitForStart: false)
         await coordinator.add(LocalWorkerLink(executor: InstantExecutor()))
         async let result = coordinator.run()
@@ -76,6 +83,9 @@ import Testing
             #expect(error.description == CoordinatorMachine.LoadChangeRefusal.needsRate.description)
         }
         #expect(try await control.changeRate(8) == "rate changed to 8.0 requests/s")
+        let changed = await waitUntil(timeout: .seconds(30)) { stageChanges.withLock { $0 } >= 1 }
+        #expect(changed, "no stage change within 30 s")
+        await coordinator.requestStop()
         #expect(await result.stages.map(\.rate) == [4, 8])
     }
 }
