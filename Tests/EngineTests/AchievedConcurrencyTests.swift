@@ -11,10 +11,7 @@ import Testing
 struct AchievedConcurrencyTests {
     @Test("4 users whose requests outlast a 3 s run: achieved concurrency ≈ 4, not 0; none counted as finished")
     func requestsOutlastTheRun() async throws {
-        let testClock = TestClock()
-        let clock = ClockAdapter(testClock)
-        var options = CoordinatorOptions()
-        options.clock = clock
+        let (testClock, clock, options) = onATestClock()
         let coordinator = RunCoordinator(scenario: scenario(users: 4, spawnRate: 1000, runTime: 3), options: options)
         // Each request would take 60 s: every one is still in flight when the run stops at 3 s.
         await coordinator.add(LocalWorkerLink(executor: ClockedExecutor(clock: clock, latencyNs: 60_000_000_000), clock: clock))

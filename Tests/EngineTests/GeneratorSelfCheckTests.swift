@@ -120,24 +120,12 @@ struct GeneratorSelfCheckTests {
     func driverUsesItsCPUSource() async throws {
         // A fake CPU and a test clock: every interval is sampled, however loaded the test machine is.
         func run(share: Double, allowance: Double) async throws -> RunResult {
-            let testClock = TestClock()
-            let clock = ClockAdapter(testClock)
-            var options = CoordinatorOptions()
-            options.clock = clock
             // Only the CPU is under test: the loop lag on a test clock says nothing.
-            options.saturation.loopLagP99Us = 60_000_000
+            let (testClock, clock, options) = onATestClock { $0.saturation.loopLagP99Us = 60_000_000 }
             let coordinator = RunCoordinator(scenario: scenario(users: 2, spawnRate: 1000, runTime: 10), options: options)
             await coordinator.add(LocalWorkerLink(executor: ClockedExecutor(clock: clock, latencyNs: 250_000_000), clock: clock,
                                                   cpu: FakeCPU(share: share, allowanceCores: allowance, clock: clock)))
-            let done = Mutex<RunResult?>(nil)
-            let task = Task { done.withLock { [result = await coordinator.run()] in $0 = result } }
-            var steps = 0
-            while done.withLock({ $0 == nil }), steps < 3_000 {
-                await testClock.advance(by: .milliseconds(10))
-                steps += 1
-            }
-            await task.value
-            return try #require(done.withLock { $0 })
+            return try #require(await runToTheEnd(coordinator, testClock, maxSteps: 3_000))
         }
         let starved = try await run(share: 1.5, allowance: 0.5)
         #expect(starved.generator?.saturated == true)

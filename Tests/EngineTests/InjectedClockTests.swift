@@ -21,6 +21,18 @@ struct ClockedExecutor: RequestExecutor {
     }
 }
 
+/// A swift-clocks test clock, the engine's adapter for it, and coordinator options that run on it.
+/// `configure` sets the test's other options.
+func onATestClock(_ configure: (inout CoordinatorOptions) -> Void = { _ in })
+    -> (testClock: TestClock<Duration>, clock: ClockAdapter<TestClock<Duration>>, options: CoordinatorOptions) {
+    let testClock = TestClock()
+    let clock = ClockAdapter(testClock)
+    var options = CoordinatorOptions()
+    options.clock = clock
+    configure(&options)
+    return (testClock, clock, options)
+}
+
 /// Runs `coordinator` to its end while advancing `testClock` in 10 ms steps (at most `maxSteps`);
 /// `atStep` runs after each step (a test's mid-run action). Nil when the run did not end.
 func runToTheEnd(_ coordinator: RunCoordinator, _ testClock: TestClock<Duration>, maxSteps: Int = 2_000,
@@ -43,10 +55,7 @@ func runToTheEnd(_ coordinator: RunCoordinator, _ testClock: TestClock<Duration>
 struct InjectedClockTests {
     @Test("a 10 s run on a test clock ends at its run time, far sooner in real time, with every interval in the series")
     func runOnATestClock() async throws {
-        let testClock = TestClock()
-        let clock = ClockAdapter(testClock)
-        var options = CoordinatorOptions()
-        options.clock = clock
+        let (testClock, clock, options) = onATestClock()
         let coordinator = RunCoordinator(scenario: scenario(users: 2, spawnRate: 1000, runTime: 10), options: options)
         await coordinator.add(LocalWorkerLink(executor: ClockedExecutor(clock: clock, latencyNs: 250_000_000), clock: clock))
         let started = ContinuousClock.now
@@ -67,11 +76,7 @@ struct InjectedClockTests {
 
     @Test("an open loop's rate changed during the run: the same arrivals before the change, the new rate after, none sent twice")
     func rateChangeOnATestClock() async throws {
-        let testClock = TestClock()
-        let clock = ClockAdapter(testClock)
-        var options = CoordinatorOptions()
-        options.clock = clock
-        options.arrivalHandover = .milliseconds(500)
+        let (testClock, clock, options) = onATestClock { $0.arrivalHandover = .milliseconds(500) }
         let sink = RecordSink()
         var open = scenario(users: 1, runTime: 3, collect: true)
         open.openLoop = OpenLoop(rate: 10, arrival: .constant)

@@ -49,11 +49,7 @@ struct RunEventTests {
 
     /// A 3 s run of two users on a test clock (a request each 250 ms), its events logged.
     static func runOnATestClock(snapshots: Bool) async throws -> (EventLog, RunResult) {
-        let testClock = TestClock()
-        let clock = ClockAdapter(testClock)
-        var options = CoordinatorOptions()
-        options.clock = clock
-        options.snapshots = snapshots
+        let (testClock, clock, options) = onATestClock { $0.snapshots = snapshots }
         let log = EventLog()
         let coordinator = RunCoordinator(scenario: scenario(users: 2, spawnRate: 1000, runTime: 3, collect: true), options: options,
                                          onEvent: log.onEvent)
