@@ -75,26 +75,25 @@ public actor RunControl {
     /// Changes an open loop's rate (a new stage, after the arrival handover). Closed-loop runs and runs with
     /// planned stages refuse.
     public func changeRate(_ rate: Double) async throws(Refusal) -> String {
-        do {
-            try await coordinator.changeLoad(rate: rate)
-        } catch {
-            board.note("change refused: \(error.description)")
-            throw Refusal(description: error.description, status: 409)
-        }
-        board.note("rate changed to \(rate) requests/s")
-        return "rate changed to \(rate) requests/s"
+        try await changeLoad(users: nil, rate: rate, done: "rate changed to \(rate) requests/s")
     }
 
     /// Changes the total users now (a new stage). Open-loop runs and runs with planned stages refuse.
     public func changeUsers(_ users: Int) async throws(Refusal) -> String {
+        try await changeLoad(users: users, rate: nil, done: "users changed to \(users)")
+    }
+
+    /// Asks the engine for the change; its refusal (in its own words) becomes a 409, and either way the
+    /// board notes what happened.
+    private func changeLoad(users: Int?, rate: Double?, done: String) async throws(Refusal) -> String {
         do {
-            try await coordinator.changeLoad(users: users)
+            try await coordinator.changeLoad(users: users, rate: rate)
         } catch {
             board.note("change refused: \(error.description)")
             throw Refusal(description: error.description, status: 409)
         }
-        board.note("users changed to \(users)")
-        return "users changed to \(users)"
+        board.note(done)
+        return done
     }
 
     public func stop() async -> String {
