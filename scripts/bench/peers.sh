@@ -18,12 +18,17 @@
 # about 15 s and 5.5 s fixed plus ~8 and ~6 ms per request: use a long DURATION for them.
 # They need a tokenizer and the Hugging Face hub is not reachable: peers/make_tokenizer.py writes a
 # small local one into $OUT.
+# PEERS_FLOOR=1 adds the floor: AsyncHTTPClient alone, which Stampede is built on, reading the same
+# responses without framing, parsing or timing them (Benchmarks/Sources/ClientFloor, built here in
+# release under .build-benchmarks: a few minutes the first time).
+# Every row also gives the kernel's part (system CPU) per request: reading a stream as it arrives
+# costs system time that no client can avoid.
 # Installs wrk and Locust first (scripts/install-bench-deps.sh; BENCH_VENV picks the venv), and with
 # PEERS_LLM_TOOLS=1 guidellm and aiperf (venvs .build-bench-guidellm and .build-bench-aiperf, ~600 MB
 # each); without it the output is the 3-client table.
 #
 #   scripts/bench/peers.sh [rounds]     env: DURATION=20 USERS=8 PEERS_TOKENS=150 MAX_REQUESTS=200000
-#                                            PEERS_LLM_TOOLS=0 SCRATCH=... NO_BUILD=1 (see common.sh)
+#                                            PEERS_LLM_TOOLS=0 PEERS_FLOOR=0 SCRATCH=... NO_BUILD=1 (see common.sh)
 #                                            BENCH_VENV=...
 . "$(dirname "$0")/common.sh"
 ROUNDS="${1:-3}"
@@ -46,6 +51,13 @@ if [ "$PEERS_LLM_TOOLS" = 1 ]; then
   TOKENIZER="$OUT/tokenizer"   # the guidellm venv has Faker, whose words make_tokenizer.py adds
   "$ROOT/.build-bench-guidellm/bin/python" "$HERE/peers/make_tokenizer.py" "$TOKENIZER" \
     "$ROOT/Sources/StampedeWorkload/Resources/sonnets.txt" >&2
+fi
+if [ "${PEERS_FLOOR:-0}" = 1 ]; then
+  CLIENTS+=(floor)
+  FLOOR_SCRATCH="${FLOOR_SCRATCH:-$ROOT/.build-benchmarks}"
+  [ "${NO_BUILD:-0}" = 1 ] && [ -x "$FLOOR_SCRATCH/release/ClientFloor" ] || \
+    swift build -c release --package-path "$ROOT/Benchmarks" --scratch-path "$FLOOR_SCRATCH" --product ClientFloor >&2
+  FLOOR="$FLOOR_SCRATCH/release/ClientFloor"
 fi
 build
 start_mock --ttft-ms 0 --itl-ms 0
@@ -71,9 +83,10 @@ for round in $(seq "$ROUNDS"); do
       "run_$client" "$server" "$url" "$tag"
       s1=$(cpu_seconds "$spid")
       ms=$(python3 -c "print(f'{$CPU / max($REQS, 1) * 1000:.3f}')")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$server" "$client" "$REQS" "$CPU" "$ms" >> "$RESULTS"
-      printf '  round %s %-4s %-8s %7s requests  CPU %6.2f s  %s ms/request  server CPU %s ms/request  (%s; load %s)\n' \
-        "$round" "$server" "$client" "$REQS" "$CPU" "$ms" \
+      sys_ms=$(python3 -c "print(f'{$SYS / max($REQS, 1) * 1000:.3f}')")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$server" "$client" "$REQS" "$CPU" "$ms" "$sys_ms" >> "$RESULTS"
+      printf '  round %s %-4s %-8s %7s requests  CPU %6.2f s  %s ms/request (system %s)  server CPU %s ms/request  (%s; load %s)\n' \
+        "$round" "$server" "$client" "$REQS" "$CPU" "$ms" "$sys_ms" \
         "$(python3 -c "print(f'{($s1-$s0)/max($REQS,1)*1000:.3f}')")" "$CHECK" "$(cut -d' ' -f1 /proc/loadavg)" >&2
     done
   done
@@ -82,13 +95,14 @@ done
 python3 - "$RESULTS" "${CLIENTS[@]}" <<'PY'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-runs = {}
-for rnd, server, client, reqs, cpu, ms in rows:
+runs, kernel = {}, {}
+for rnd, server, client, reqs, cpu, ms, sys_ms in rows:
     runs.setdefault((server, client), []).append(float(ms) if int(reqs) > 0 else float("nan"))
+    kernel.setdefault((server, client), []).append(float(sys_ms) if int(reqs) > 0 else float("nan"))
 names = {"sse": "Python SSE server (new connection per response)",
          "mock": "`stampede mock --ttft-ms 0 --itl-ms 0` (keep-alive)"}
 titles = {"wrk": "wrk", "locust": "Locust FastHttpUser", "stampede": "Stampede", "guidellm": "guidellm",
-          "aiperf": "NVIDIA aiperf"}
+          "aiperf": "NVIDIA aiperf", "floor": "floor: AsyncHTTPClient alone"}
 clients = [(c, titles[c]) for c in sys.argv[2:]]
 med = {k: statistics.median(v) for k, v in runs.items()}
 print("Client CPU per request, ms (median of the rounds; the rounds in brackets):\n")
@@ -105,4 +119,16 @@ for s in ("sse", "mock"):
     met = met and r_l <= 1 / 3
     print(f"| {names[s]} | " + " | ".join(cells) + f" | {r_l:.2f} | {r_w:.1f} |")
 print(f"\nStampede ≤ 1/3 of Locust FastHttpUser: {'met' if met else 'not met'}")
+print("\nOf which the kernel's (system CPU per request, ms, median):\n")
+print("| server | " + " | ".join(c[1] for c in clients) + " |")
+print("|---|" + "---|" * len(clients))
+for s in ("sse", "mock"):
+    print(f"| {names[s]} | " + " | ".join(f"{statistics.median(kernel.get((s, c), [float('nan')])):.3f}" for c, _ in clients) + " |")
+if any(c == "floor" for c, _ in clients):
+    print()
+    for s in ("sse", "mock"):
+        goal = med[(s, "locust")] / 3
+        print(f"{names[s]}: the goal (1/3 of Locust) is {goal:.3f} ms; AsyncHTTPClient alone takes"
+              f" {med[(s, 'floor')]:.3f} ms ({med[(s, 'floor')] / goal:.1f}× the goal); Stampede adds"
+              f" {med[(s, 'stampede')] - med[(s, 'floor')]:.3f} ms of its own")
 PY

@@ -4,11 +4,13 @@
 # and sets CPU (user+sys seconds), REQS (requests completed without error) and CHECK (a note on
 # whether the answers were whole, and the failures).
 
-# timed NAME CMD... : runs CMD under GNU time and `timeout`; sets CPU (user+sys seconds).
+# timed NAME CMD... : runs CMD under GNU time and `timeout`; sets CPU (user+sys seconds) and SYS
+# (the kernel's part: system seconds).
 timed() {
   local name=$1; shift
   /usr/bin/time -f "%U %S" -o "$OUT/$name.time" timeout -k 5 "$LIMIT" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" || true
   CPU=$(awk '{ print $1 + $2 }' "$OUT/$name.time" | tail -1)
+  SYS=$(awk '{ print $2 }' "$OUT/$name.time" | tail -1)
 }
 
 run_wrk() {   # server url tag
@@ -27,6 +29,7 @@ run_locust() {
   (cd "$OUT" && timed "$3" "$LOCUST" -f "$HERE/peers/locustfile.py" --headless -u "$USERS" -r "$USERS" \
     -t "${DURATION}s" --host "$2" --only-summary --loglevel WARNING --json-file "$OUT/$3" --exit-code-on-error 0)
   CPU=$(awk '{ print $1 + $2 }' "$OUT/$3.time" | tail -1)
+  SYS=$(awk '{ print $2 }' "$OUT/$3.time" | tail -1)
   read -r REQS fails < <(python3 -c "import json; s=json.load(open('$OUT/$3.json')); print(sum(e['num_requests'] for e in s), sum(e['num_failures'] for e in s))" 2>/dev/null || echo "0 -1")
   REQS=$((REQS - fails))
   CHECK="$(grep -o 'locust-check:.*' "$OUT/$3.err" | head -1 | cut -d' ' -f2-), failures $fails"
@@ -88,4 +91,14 @@ print(int(d["request_count"]["avg"]), f"{osl['avg']:.1f} output tokens/request b
       f" {sum(chunks) / max(len(chunks), 1):.1f} content messages/request (min {min(chunks, default=0)}), errors {errors}")
 PY
 )
+}
+
+# The floor: AsyncHTTPClient alone (Benchmarks/Sources/ClientFloor), configured as Stampede's client
+# and sending the same request, with a delegate that counts bytes and checks the status: no framing,
+# no parsing, no timing, no metrics. Stampede's cost above it is Stampede's own; a goal below it
+# cannot be met by a client built on AsyncHTTPClient.
+run_floor() {
+  timed "$3" "$FLOOR" "$2" "$USERS" "$MAX_REQUESTS" "$PEERS_TOKENS" "$DURATION"
+  REQS=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' "$OUT/$3.out" | head -1); REQS=${REQS:-0}
+  CHECK="$(grep -o '[0-9]* B/response' "$OUT/$3.out" || echo 'no output'), non-2xx and failed requests not counted"
 }
