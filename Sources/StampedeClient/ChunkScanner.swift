@@ -181,8 +181,14 @@ struct ChunkScanner {
         let start = index
         var hasEscapes = false
         while index < bytes.count {
-            // Eight plain bytes at a time (most of a chunk is string content: ids, names, text).
-            while index <= bytes.count &- 8, Self.isPlain(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+            // Eight bytes at a time (most of a chunk is string content: ids, names, text), straight to
+            // the first byte that is not plain.
+            while index <= bytes.count &- 8 {
+                let special = Self.special(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+                guard special == 0 else {
+                    index += special.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
             guard index < bytes.count else { break }
@@ -234,16 +240,19 @@ struct ChunkScanner {
         index += length
     }
 
-    /// None of the eight bytes of `word` ends or escapes a string, is a control character or is
-    /// non-ASCII (each test is the classic "has a zero byte" trick: a false "no" is impossible).
+    /// The high bit of each byte of `word` (byte 0 in the lowest bits) that ends or escapes a string,
+    /// is a control character or is non-ASCII; zero when all eight are plain. Each test is the classic
+    /// "has a zero byte" trick: a plain word is never flagged, and the lowest flag is always a true
+    /// one (a borrow can only mark bytes above a byte that really matched), so
+    /// `trailingZeroBitCount / 8` is the offset of the first byte that is not plain.
     @inline(__always)
-    private static func isPlain(_ word: UInt64) -> Bool {
+    static func special(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quotes = word ^ (ones &* 0x22)
         let backslashes = word ^ (ones &* 0x5C)
         let special = ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes) | (word &- ones &* 0x20) | word
-        return special & highs == 0
+        return special & highs
     }
 
     /// An escape at `index` (its backslash).

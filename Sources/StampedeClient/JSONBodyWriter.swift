@@ -55,35 +55,37 @@ enum JSONBodyWriter {
     }
 
     /// A JSON string: `"` and `\` escaped, control characters as `\n`, `\t`, … or `\u00XX`, the rest
-    /// (slashes and non-ASCII included) as its UTF-8 bytes.
+    /// (slashes and non-ASCII included) as its UTF-8 bytes, copied a run at a time between escapes.
     static func writeString(_ string: String, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
-        let utf8 = string.utf8
-        if !utf8.contains(where: needsEscape) {
-            buffer.writeString(string)
-        } else {
-            for byte in utf8 {
-                guard needsEscape(byte) else {
-                    buffer.writeInteger(byte)
-                    continue
-                }
-                buffer.writeInteger(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): buffer.writeInteger(byte)
-                case 0x08: buffer.writeInteger(UInt8(ascii: "b"))
-                case 0x0C: buffer.writeInteger(UInt8(ascii: "f"))
-                case 0x0A: buffer.writeInteger(UInt8(ascii: "n"))
-                case 0x0D: buffer.writeInteger(UInt8(ascii: "r"))
-                case 0x09: buffer.writeInteger(UInt8(ascii: "t"))
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    buffer.writeStaticString("u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 0x0F)])
-                }
+        var string = string
+        string.withUTF8 { utf8 in
+            var runStart = 0
+            for index in utf8.indices where needsEscape(utf8[index]) {
+                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<index])))
+                writeEscape(utf8[index], into: &buffer)
+                runStart = index + 1
             }
+            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart...])))
         }
         buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    private static func writeEscape(_ byte: UInt8, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): buffer.writeInteger(byte)
+        case 0x08: buffer.writeInteger(UInt8(ascii: "b"))
+        case 0x0C: buffer.writeInteger(UInt8(ascii: "f"))
+        case 0x0A: buffer.writeInteger(UInt8(ascii: "n"))
+        case 0x0D: buffer.writeInteger(UInt8(ascii: "r"))
+        case 0x09: buffer.writeInteger(UInt8(ascii: "t"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            buffer.writeStaticString("u00")
+            buffer.writeInteger(hex.utf8Start[Int(byte >> 4)])
+            buffer.writeInteger(hex.utf8Start[Int(byte & 0x0F)])
+        }
     }
 
     @inline(__always)

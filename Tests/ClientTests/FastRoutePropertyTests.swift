@@ -177,6 +177,26 @@ import Testing
         #expect(fast(#"{"choices":["x",{"text":"second"}]}"#, .completions) == .chunk(StreamChunk()))
     }
 
+    /// The eight-byte string scan jumps to the first byte that is not plain: a quote, a backslash, a
+    /// control character or a non-ASCII byte, wherever it is in the word and whatever follows it.
+    @Test func wordScanFindsTheFirstSpecialByte() {
+        func reference(_ bytes: [UInt8]) -> Int? {
+            bytes.firstIndex { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 || $0 >= 0x80 }
+        }
+        var generator = ChunkGenerator(seed: 11)
+        let specials: [UInt8] = [0x22, 0x5C, 0x00, 0x01, 0x1F, 0x80, 0xC3, 0xFF, 0x21, 0x5B, 0x5D, 0x20, 0x7F]
+        for _ in 0..<20_000 {
+            let bytes = (0..<8).map { _ in generator.chance(0.2) ? generator.pick(specials) : UInt8(generator.int(0x20...0x7E)) }
+            let word = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            let flags = ChunkScanner.special(word)
+            if let first = reference(bytes) {
+                #expect(flags.trailingZeroBitCount >> 3 == first, "\(bytes)")
+            } else {
+                #expect(flags == 0, "\(bytes)")
+            }
+        }
+    }
+
     @Test func scannerNeverReadsPastTheText() {
         // Every prefix of a valid chunk: the scanner must refuse cleanly (no trap, no result).
         let text = Array(#"{"choices":[{"delta":{"content":"a\u00e9\ud83d\ude00"},"finish_reason":null}],"usage":{"prompt_tokens":12}}"#.utf8)

@@ -14,6 +14,7 @@ import StampedeCore
 // (the thread's CPU time, so other load on the machine matters less) and the allocations per chunk (malloc calls, counted by malloc-interposer when its library is preloaded: run.sh does it).
 //
 //   ChunkBench [rounds] [chunks-per-round] [chunks-per-read]
+// CHUNKBENCH_ONLY=DIALECT/PATH (e.g. chat/fast-bytes) runs that row alone, for a profiler.
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let rounds = max(1, min(arguments.first ?? 9, 1_000))
@@ -90,10 +91,11 @@ func threadCPUNanoseconds() -> Double {
     return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
 }
 
+let only = getenv("CHUNKBENCH_ONLY").map { String(cString: $0) }
 for api in APIDialect.allCases {
     let buffers = reads(api)
     let dialect = api.dialect
-    for route in Path.allCases {
+    for route in Path.allCases where only == nil || only == "\(api)/\(route.rawValue)" {
         _ = round(buffers, dialect, route)  // warm-up
         var times: [Double] = []
         for _ in 0..<rounds {
