@@ -79,6 +79,13 @@ public enum SSEFuzz {
                 if fast != foundation || fromBytes != foundation {
                     fatalError("\(dialect.api): fast route \(fast), from bytes \(fromBytes), Foundation \(foundation)")
                 }
+                #if DEBUG
+                // Without the text (as a session with no correctness check reads): the same flags.
+                let withoutText = dialect.interpret(event, keepingText: false)
+                if withoutText.textless != foundation.textless {
+                    fatalError("\(dialect.api): without text \(withoutText), Foundation \(foundation)")
+                }
+                #endif
             }
         }
         if viaBytes != expected {

@@ -59,6 +59,17 @@ public enum DialectEvent: Sendable, Equatable {
     case ignored
 }
 
+extension DialectEvent {
+    /// The event with a chunk's text left out and its flags kept: what `interpret(_:keepingText:)`
+    /// without the text must agree on with the Foundation route (property tests, fuzzing).
+    var textless: DialectEvent {
+        guard case .chunk(var chunk) = self else { return self }
+        chunk.answer = ""
+        chunk.reasoning = ""
+        return .chunk(chunk)
+    }
+}
+
 /// One HTTP API: how to build a request body and how to read the events of its streamed reply.
 /// Dialects do no I/O, so they can be tested on canned events.
 public protocol Dialect: Sendable {
@@ -71,15 +82,22 @@ public protocol Dialect: Sendable {
     func interpret(_ event: SSEEvent, route: ParseRoute) -> DialectEvent
     /// What one event means, read from its bytes (`SSEParser.feed(_:each:)`): the same answer as
     /// `interpret(event.materialized)`, with no `String` made of the data unless the fast route
-    /// leaves the event to Foundation.
-    func interpret(_ event: SSEEventBytes) -> DialectEvent
+    /// leaves the event to Foundation. Without `keepingText` the fast route leaves a chunk's `answer`
+    /// and `reasoning` empty and makes no string of them (its flags still say whether it had them):
+    /// only the correctness check reads the text.
+    func interpret(_ event: SSEEventBytes, keepingText: Bool) -> DialectEvent
     /// The end marker named in "stream ended before …" messages.
     var endMarker: String { get }
 }
 
 extension Dialect {
-    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
+    public func interpret(_ event: SSEEventBytes, keepingText: Bool) -> DialectEvent {
         interpret(event.materialized)
+    }
+
+    /// `interpret(event, keepingText: true)`.
+    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
+        interpret(event, keepingText: true)
     }
 }
 

@@ -125,37 +125,51 @@ enum OpenAIReading {
 }
 
 extension OpenAIChatDialect {
-    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
-        DialectSupport.fastInterpret(event, Self.read) ?? interpret(event.materialized, route: .foundation)
+    public func interpret(_ event: SSEEventBytes, keepingText: Bool) -> DialectEvent {
+        DialectSupport.fastInterpret(event) { scanned throws(ChunkScanner.Undecided) in try Self.read(scanned, keepingText: keepingText) }
+            ?? interpret(event.materialized, route: .foundation)
     }
 
-    /// A chat chunk on the fast route.
+    /// `read(scanned, keepingText: true)`.
     static func read(_ scanned: ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk {
+        try read(scanned, keepingText: true)
+    }
+
+    /// A chat chunk on the fast route; its flags come from `hasText` (a string decodes to "" only
+    /// when it is ""), so they are the same whether or not the text is kept.
+    static func read(_ scanned: ScannedChunk, keepingText: Bool) throws(ChunkScanner.Undecided) -> StreamChunk {
         var chunk = try OpenAIReading.common(scanned)
         if scanned.isObject(.delta) {
-            chunk.answer = scanned.string(.content)
-            var reasoning = scanned.string(.reasoningContent)
-            if reasoning.isEmpty { reasoning = scanned.string(.reasoning) }
-            chunk.reasoning = reasoning
-            chunk.isAnswerToken = !chunk.answer.isEmpty
-            chunk.isToken = chunk.isAnswerToken || !reasoning.isEmpty
+            chunk.isAnswerToken = scanned.hasText(.content)
+            chunk.isToken = chunk.isAnswerToken || scanned.hasText(.reasoningContent) || scanned.hasText(.reasoning)
+            if keepingText {
+                chunk.answer = scanned.string(.content)
+                chunk.reasoning = scanned.hasText(.reasoningContent) ? scanned.string(.reasoningContent) : scanned.string(.reasoning)
+            }
         }
         return chunk
     }
 }
 
 extension OpenAICompletionsDialect {
-    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
-        DialectSupport.fastInterpret(event, Self.read) ?? interpret(event.materialized, route: .foundation)
+    public func interpret(_ event: SSEEventBytes, keepingText: Bool) -> DialectEvent {
+        DialectSupport.fastInterpret(event) { scanned throws(ChunkScanner.Undecided) in try Self.read(scanned, keepingText: keepingText) }
+            ?? interpret(event.materialized, route: .foundation)
     }
 
-    /// A completions chunk on the fast route.
+    /// `read(scanned, keepingText: true)`.
     static func read(_ scanned: ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk {
+        try read(scanned, keepingText: true)
+    }
+
+    /// A completions chunk on the fast route; its flags come from `hasText`, so they are the same
+    /// whether or not the text is kept.
+    static func read(_ scanned: ScannedChunk, keepingText: Bool) throws(ChunkScanner.Undecided) -> StreamChunk {
         var chunk = try OpenAIReading.common(scanned)
         if scanned.fields.hasChoice {
-            chunk.answer = scanned.string(.choiceText)
-            chunk.isAnswerToken = !chunk.answer.isEmpty
+            chunk.isAnswerToken = scanned.hasText(.choiceText)
             chunk.isToken = chunk.isAnswerToken
+            if keepingText { chunk.answer = scanned.string(.choiceText) }
         }
         return chunk
     }

@@ -59,15 +59,21 @@ public struct TGIDialect: Dialect {
 }
 
 extension TGIDialect {
-    public func interpret(_ event: SSEEventBytes) -> DialectEvent {
-        DialectSupport.fastInterpret(event, Self.read) ?? interpret(event.materialized, route: .foundation)
+    public func interpret(_ event: SSEEventBytes, keepingText: Bool) -> DialectEvent {
+        DialectSupport.fastInterpret(event) { scanned throws(ChunkScanner.Undecided) in try Self.read(scanned, keepingText: keepingText) }
+            ?? interpret(event.materialized, route: .foundation)
     }
 
-    /// A TGI event on the fast route.
+    /// `read(scanned, keepingText: true)`.
     static func read(_ scanned: ScannedChunk) throws(ChunkScanner.Undecided) -> StreamChunk {
+        try read(scanned, keepingText: true)
+    }
+
+    /// A TGI event on the fast route; without `keepingText` its token text is not decoded.
+    static func read(_ scanned: ScannedChunk, keepingText: Bool) throws(ChunkScanner.Undecided) -> StreamChunk {
         var chunk = StreamChunk()
         if scanned.isObject(.token), try !scanned.bool(.tokenSpecial) {
-            chunk.answer = scanned.string(.tokenText)
+            if keepingText { chunk.answer = scanned.string(.tokenText) }
             chunk.isToken = true
             chunk.isAnswerToken = true
         }

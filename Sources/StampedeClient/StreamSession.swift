@@ -129,7 +129,7 @@ struct StreamSession: Sendable {
     /// Takes one event; returns true when the request has ended (later events of the read are ignored).
     private mutating func handle(_ event: SSEEventBytes, at now: Int64) -> Bool {
         eventsSeen += 1
-        switch dialect.interpret(event) {
+        switch dialect.interpret(event, keepingText: expectedNumber != nil) {
         case .ignored:
             return false
         case .done:

@@ -28,8 +28,15 @@ import Testing
             let foundation = dialect.interpret(event, route: .foundation)
             let fast = dialect.interpret(event, route: .fast)
             let fromBytes = raw.withUnsafeBytes { dialect.interpret(SSEEventBytes(event: event.event, data: $0, id: event.id)) }
+            let withoutText = raw.withUnsafeBytes { dialect.interpret(SSEEventBytes(event: event.event, data: $0, id: event.id), keepingText: false) }
             #expect(fast == foundation, "\(dialect.api): \(event.data)", sourceLocation: sourceLocation)
             #expect(fromBytes == foundation, "\(dialect.api), bytes: \(event.data)", sourceLocation: sourceLocation)
+            // Without the text the flags are the same; the text is empty unless Foundation read the event.
+            #expect(withoutText.textless == foundation.textless, "\(dialect.api), no text: \(event.data)", sourceLocation: sourceLocation)
+            // (Bytes that are not the event's UTF-8 go the Foundation route, which keeps the text.)
+            if raw == Array(event.data.utf8), fastOnly(event, dialect.api) != nil, case .chunk(let chunk) = withoutText {
+                #expect(chunk.answer.isEmpty && chunk.reasoning.isEmpty, "\(dialect.api), no text: \(event.data)", sourceLocation: sourceLocation)
+            }
         }
     }
 

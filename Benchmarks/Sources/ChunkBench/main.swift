@@ -56,8 +56,11 @@ enum Path: String, CaseIterable {
     case foundation
     /// `feed(_:)` and the fast route on the event's `String`.
     case fastString = "fast-string"
-    /// What `StreamSession` does: `feed(_:each:)` hands the event's bytes to the fast route.
+    /// `feed(_:each:)` hands the event's bytes to the fast route, which decodes the token text (what
+    /// `StreamSession` does when the correctness check needs the text).
     case fastBytes = "fast-bytes"
+    /// The same without the text (`keepingText: false`): what `StreamSession` does otherwise.
+    case fastFlags = "fast-flags"
 }
 
 /// One round: every read through a fresh parser and the dialect. Returns the token chunks seen
@@ -73,9 +76,10 @@ func round(_ buffers: [ByteBuffer], _ dialect: any Dialect, _ path: Path) -> Int
             for event in parser.feed(buffer) {
                 if case .chunk(let chunk) = dialect.interpret(event, route: route), chunk.isToken { tokens += 1 }
             }
-        case .fastBytes:
+        case .fastBytes, .fastFlags:
+            let keepingText = path == .fastBytes
             parser.feed(buffer) { event in
-                if case .chunk(let chunk) = dialect.interpret(event), chunk.isToken { tokens += 1 }
+                if case .chunk(let chunk) = dialect.interpret(event, keepingText: keepingText), chunk.isToken { tokens += 1 }
             }
         }
     }
